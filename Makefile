@@ -1,0 +1,31 @@
+# The two commands: `make run` and `make test`. Both create .venv themselves.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+INDEX  ?= instance/index
+
+.PHONY: run test install install-test clean
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.base: pyproject.toml | $(VENV)/bin/python
+	$(PY) -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.test: pyproject.toml | $(VENV)/bin/python
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@ $(VENV)/.base
+
+install: $(VENV)/.base
+install-test: $(VENV)/.test
+
+run: install
+	@test -d $(INDEX) || $(PY) manage.py --index $(INDEX) reindex samples
+	$(PY) manage.py --index $(INDEX) serve
+
+test: install-test
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

@@ -1,0 +1,167 @@
+"""Text analysis on nltk: tokens with character offsets, lower-case, stop words, Snowball stems.
+
+Whoosh pickles analysers into the index, so everything here must stay importable
+from this module (never define analysis classes in `__main__`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from nltk.stem.snowball import SnowballStemmer
+from nltk.tokenize import RegexpTokenizer
+from whoosh.analysis import Composable, Filter, LowercaseFilter, StopFilter, Token, Tokenizer
+from whoosh.lang import stopwords_for_language
+
+# A word is a run of letters/digits, keeping inner apostrophes and dots
+# ("don't", "U.S", "2.5") so that they stay one searchable token.
+WORD_PATTERN = r"\w+(?:['’.]\w+)*"
+
+STOP_WORDS = frozenset(stopwords_for_language("en")) | frozenset(stopwords_for_language("ru"))
+
+# Stems are cached per filter instance; the vocabulary of a corpus is small
+# compared to its token count, so the cache turns stemming into a dict lookup.
+_STEM_CACHE_LIMIT = 200_000
+
+
+class NltkTokenizer(Tokenizer):
+    """Splits text into words with nltk's RegexpTokenizer, keeping character offsets."""
+
+    def __init__(self, pattern: str = WORD_PATTERN) -> None:
+        self.pattern = pattern
+        self._nltk: RegexpTokenizer | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"pattern": self.pattern}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.pattern = state["pattern"]
+        self._nltk = None
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, NltkTokenizer) and other.pattern == self.pattern
+
+    def __hash__(self) -> int:
+        return hash((type(self), self.pattern))
+
+    def spans(self, value: str) -> Iterator[tuple[int, int]]:
+        """Character spans of the words in `value`."""
+        if self._nltk is None:
+            self._nltk = RegexpTokenizer(self.pattern)
+        return self._nltk.span_tokenize(value)
+
+    def __call__(
+        self,
+        value: str,
+        positions: bool = False,
+        chars: bool = False,
+        keeporiginal: bool = False,
+        removestops: bool = True,
+        start_pos: int = 0,
+        start_char: int = 0,
+        tokenize: bool = True,
+        mode: str = "",
+        **kwargs: Any,
+    ) -> Iterator[Token]:
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        if not tokenize:
+            token.original = token.text = value
+            token.boost = 1.0
+            if positions:
+                token.pos = start_pos
+            if chars:
+                token.startchar = start_char
+                token.endchar = start_char + len(value)
+            yield token
+            return
+        for pos, (start, end) in enumerate(self.spans(value)):
+            token.text = value[start:end].replace("’", "'")
+            token.boost = 1.0
+            token.stopped = False
+            if keeporiginal:
+                token.original = token.text
+            if positions:
+                token.pos = start_pos + pos
+            if chars:
+                token.startchar = start_char + start
+                token.endchar = start_char + end
+            yield token
+
+
+def _is_cyrillic(word: str) -> bool:
+    return "\u0400" <= word[0] <= "\u04ff"
+
+
+class SnowballFilter(Filter):
+    """Stems tokens with nltk's Snowball stemmers: English, or Russian for Cyrillic words."""
+
+    is_morph = True
+
+    def __init__(self, language: str = "english", cyrillic_language: str = "russian") -> None:
+        self.language = language
+        self.cyrillic_language = cyrillic_language
+        self._reset()
+
+    def _reset(self) -> None:
+        self._stemmers: dict[str, SnowballStemmer] = {}
+        self._cache: dict[str, str] = {}
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"language": self.language, "cyrillic_language": self.cyrillic_language}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.language = state["language"]
+        self.cyrillic_language = state["cyrillic_language"]
+        self._reset()
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, SnowballFilter)
+            and other.language == self.language
+            and other.cyrillic_language == self.cyrillic_language
+        )
+
+    def __hash__(self) -> int:
+        return hash((type(self), self.language, self.cyrillic_language))
+
+    def stem(self, word: str) -> str:
+        """The stem of one lower-cased word (cached)."""
+        cached = self._cache.get(word)
+        if cached is not None:
+            return cached
+        language = self.cyrillic_language if _is_cyrillic(word) else self.language
+        stemmer = self._stemmers.get(language)
+        if stemmer is None:
+            stemmer = self._stemmers[language] = SnowballStemmer(language)
+        stemmed = stemmer.stem(word) or word
+        if len(self._cache) >= _STEM_CACHE_LIMIT:
+            self._cache.clear()
+        self._cache[word] = stemmed
+        return stemmed
+
+    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
+        stem = self.stem
+        for token in tokens:
+            if not token.stopped:
+                token.text = stem(token.text)
+            yield token
+
+
+def text_analyzer() -> Composable:
+    """The analyser of searchable text: words → lower-case → stop words → Snowball stems.
+
+    Stop words are removed with positions renumbered, both when indexing and when
+    parsing a query, so `"war on terror"` matches as a phrase.
+    """
+    return NltkTokenizer() | LowercaseFilter() | StopFilter(stoplist=STOP_WORDS) | SnowballFilter()
+
+
+def spelling_analyzer() -> Composable:
+    """Unstemmed words for "did you mean" suggestions (stems are not words)."""
+    return NltkTokenizer() | LowercaseFilter() | StopFilter(stoplist=STOP_WORDS, minsize=3)
+
+
+def name_analyzer() -> Composable:
+    """Names (speaker, role, place…) searched by words: lower-case, no stemming, no stop words."""
+    return NltkTokenizer() | LowercaseFilter()

@@ -1,0 +1,45 @@
+"""Domain exceptions, translated at the edges (CLI exit codes, HTTP 400 JSON, page messages)."""
+
+from __future__ import annotations
+
+
+class VerbatimError(Exception):
+    """Base class for every error Verbatim raises on purpose."""
+
+
+class TranscriptParseError(VerbatimError):
+    """A transcript file could not be parsed; reported as `path:line: reason` and skipped."""
+
+    def __init__(self, path: str, line: int, reason: str) -> None:
+        self.path = path
+        self.line = line
+        self.reason = reason
+        super().__init__(f"{path}:{line}: {reason}")
+
+
+class IndexMissing(VerbatimError):
+    """There is no index at the given directory yet."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        super().__init__(
+            f"no index at {path}: build one with `python manage.py reindex PATH…` "
+            "or choose another with --index / VERBATIM_INDEX"
+        )
+
+
+class IndexLocked(VerbatimError):
+    """Another process is updating the index."""
+
+
+class BadQuery(VerbatimError):
+    """A search request the engine cannot run: malformed query or bad parameter."""
+
+    def __init__(self, message: str, position: int | None = None) -> None:
+        self.message = message
+        self.position = position
+        super().__init__(message if position is None else f"{message} (at position {position})")
+
+
+class SemanticUnavailable(VerbatimError):
+    """Semantic search was requested but the optional [semantic] extra is not installed."""

@@ -1,0 +1,112 @@
+"""The one data model that flows parse → index → search → web (DESIGN §1)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+SPEECH = "speech"
+ADDRESS = "address"
+NARRATION = "narration"
+KINDS = (SPEECH, ADDRESS, NARRATION)
+
+
+@dataclass(frozen=True)
+class Utterance:
+    """One speaker turn: a label and the paragraphs after it, the unit that is indexed."""
+
+    id: str
+    transcript_id: str
+    seq: int
+    speaker: str
+    role: str
+    kind: str
+    text: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (DESIGN §1 field names)."""
+        return {
+            "id": self.id,
+            "transcript_id": self.transcript_id,
+            "seq": self.seq,
+            "speaker": self.speaker,
+            "role": self.role,
+            "kind": self.kind,
+            "text": self.text,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Utterance":
+        """Inverse of `to_dict`."""
+        return cls(
+            id=data["id"],
+            transcript_id=data["transcript_id"],
+            seq=int(data["seq"]),
+            speaker=data.get("speaker", ""),
+            role=data.get("role", ""),
+            kind=data.get("kind", SPEECH),
+            text=data["text"],
+        )
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """One published document (meeting, press conference, address, interview)."""
+
+    id: str
+    title: str
+    date: dt.date
+    summary: str = ""
+    time: str | None = None
+    place: str | None = None
+    section: str | None = None
+    topics: tuple[str, ...] = ()
+    geography: tuple[str, ...] = ()
+    persons: tuple[str, ...] = ()
+    source: str = ""
+    utterances: tuple[Utterance, ...] = field(default_factory=tuple)
+
+    @property
+    def speakers(self) -> tuple[str, ...]:
+        """Distinct speakers in order of first appearance."""
+        seen: dict[str, None] = {}
+        for utterance in self.utterances:
+            if utterance.speaker:
+                seen.setdefault(utterance.speaker, None)
+        return tuple(seen)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form: ISO date, lists, utterances as dicts."""
+        return {
+            "id": self.id,
+            "title": self.title,
+            "summary": self.summary,
+            "date": self.date.isoformat(),
+            "time": self.time,
+            "place": self.place,
+            "section": self.section,
+            "topics": list(self.topics),
+            "geography": list(self.geography),
+            "persons": list(self.persons),
+            "source": self.source,
+            "utterances": [u.to_dict() for u in self.utterances],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Transcript":
+        """Inverse of `to_dict`."""
+        return cls(
+            id=data["id"],
+            title=data["title"],
+            summary=data.get("summary", ""),
+            date=dt.date.fromisoformat(data["date"]),
+            time=data.get("time"),
+            place=data.get("place"),
+            section=data.get("section"),
+            topics=tuple(data.get("topics", ())),
+            geography=tuple(data.get("geography", ())),
+            persons=tuple(data.get("persons", ())),
+            source=data.get("source", ""),
+            utterances=tuple(Utterance.from_dict(u) for u in data.get("utterances", ())),
+        )

@@ -1,0 +1,136 @@
+"""The Whoosh schema, in one place: field names, facet fields, and the utterance → document mapping.
+
+Two kinds of fields per attribute:
+- query fields (`speaker`, `role`, `place`, `topic`, `geography`, `title`, `text`) are
+  analysed, so `speaker:putin` and `speaker:"Vladimir Putin"` match case-insensitively;
+- facet fields (`FACETS`) hold exact values for filters and counts; single-valued ones
+  are sortable columns, multi-valued ones (topic, geography) are keyword fields.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from whoosh import fields
+from whoosh.analysis import RegexTokenizer
+
+from index.analysis import name_analyzer, spelling_analyzer, text_analyzer
+from index.models import Transcript, Utterance
+
+# Separator of the values of a multi-valued facet field inside one indexed string.
+MULTI_VALUE_SEPARATOR = "\x1f"
+
+# Bump when the schema or analysis changes: `reindex` then rebuilds from scratch.
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class FacetField:
+    """A facet as the API names it, and the exact-valued index field behind it."""
+
+    name: str
+    field: str
+    multi_valued: bool = False
+
+
+FACETS: tuple[FacetField, ...] = (
+    FacetField("speaker", "facet_speaker"),
+    FacetField("role", "facet_role"),
+    FacetField("year", "year"),
+    FacetField("place", "facet_place"),
+    FacetField("topic", "facet_topic", multi_valued=True),
+    FacetField("geography", "facet_geography", multi_valued=True),
+)
+FACET_BY_NAME: dict[str, FacetField] = {facet.name: facet for facet in FACETS}
+
+# Fields a user may name in the query language, e.g. `speaker:"Vladimir Putin"`.
+QUERY_FIELDS = ("text", "title", "speaker", "role", "place", "topic", "geography", "year")
+DEFAULT_FIELD = "text"
+SPELLING_FIELD = "spell"
+DAY_FIELD = "day"
+
+
+def _multi_value_field() -> fields.KEYWORD:
+    """Exact multi-valued field: values kept as written, split on MULTI_VALUE_SEPARATOR."""
+    field = fields.KEYWORD(stored=True, scorable=False)
+    field.analyzer = RegexTokenizer(r"[^" + MULTI_VALUE_SEPARATOR + r"]+")
+    return field
+
+
+def build_schema() -> fields.Schema:
+    """A fresh Whoosh schema: one document per utterance."""
+    return fields.Schema(
+        id=fields.ID(stored=True, unique=True),
+        transcript_id=fields.ID(stored=True),
+        seq=fields.NUMERIC(numtype=int, bits=32, stored=True, sortable=True),
+        kind=fields.ID(stored=True),
+        text=fields.TEXT(analyzer=text_analyzer(), stored=True, phrase=True),
+        spell=fields.TEXT(analyzer=spelling_analyzer(), phrase=False, spelling=True),
+        title=fields.TEXT(analyzer=text_analyzer(), stored=True, phrase=True),
+        speaker=fields.TEXT(analyzer=name_analyzer(), phrase=True),
+        role=fields.TEXT(analyzer=name_analyzer(), phrase=True),
+        place=fields.TEXT(analyzer=name_analyzer(), phrase=True),
+        topic=fields.TEXT(analyzer=name_analyzer(), phrase=True),
+        geography=fields.TEXT(analyzer=name_analyzer(), phrase=True),
+        facet_speaker=fields.ID(stored=True, sortable=True),
+        facet_role=fields.ID(stored=True, sortable=True),
+        facet_place=fields.ID(stored=True, sortable=True),
+        facet_topic=_multi_value_field(),
+        facet_geography=_multi_value_field(),
+        year=fields.ID(stored=True, sortable=True),
+        date=fields.DATETIME(stored=True, sortable=True),
+        day=fields.NUMERIC(numtype=int, bits=32, signed=False, sortable=True),
+        time=fields.STORED(),
+        section=fields.STORED(),
+        source=fields.ID(stored=True),
+        content_hash=fields.ID(stored=True),
+    )
+
+
+def day_number(date: dt.date) -> int:
+    """A date as the integer YYYYMMDD of the day-level `day` field (fast range filters)."""
+    return date.year * 10000 + date.month * 100 + date.day
+
+
+def join_values(values: tuple[str, ...] | list[str]) -> str:
+    """Values of a multi-valued facet as one indexable string."""
+    return MULTI_VALUE_SEPARATOR.join(v.strip() for v in values if v.strip())
+
+
+def utterance_document(
+    transcript: Transcript, utterance: Utterance, content_hash: str = ""
+) -> dict[str, Any]:
+    """The Whoosh document of one utterance, transcript fields copied onto it."""
+    when = dt.datetime.combine(transcript.date, dt.time())
+    document: dict[str, Any] = {
+        "id": utterance.id,
+        "transcript_id": transcript.id,
+        "seq": utterance.seq,
+        "kind": utterance.kind,
+        "text": utterance.text,
+        "spell": utterance.text,
+        "title": transcript.title,
+        "year": str(transcript.date.year),
+        "date": when,
+        "day": day_number(transcript.date),
+        "time": transcript.time,
+        "section": transcript.section,
+        "source": transcript.source,
+        "content_hash": content_hash,
+    }
+    # Empty strings are left out so that facets never list a "" value.
+    for name, value in (
+        ("speaker", utterance.speaker),
+        ("role", utterance.role),
+        ("place", transcript.place or ""),
+    ):
+        if value:
+            document[name] = value
+            document[FACET_BY_NAME[name].field] = value
+    for name, values in (("topic", transcript.topics), ("geography", transcript.geography)):
+        if values:
+            document[name] = "\n".join(values)
+            document[FACET_BY_NAME[name].field] = join_values(values)
+    return document

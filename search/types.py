@@ -1,0 +1,185 @@
+"""Request and response types of the search API (DESIGN §5), shared by CLI, web and tests."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from index.errors import BadQuery
+from index.schema import FACETS
+
+SORTS = ("relevance", "date", "-date")
+MODES = ("keyword", "semantic", "hybrid")
+MAX_PER_PAGE = 200
+MAX_PAGE = 10_000
+MAX_QUERY_CHARS = 2_000
+DEFAULT_FACET_LIMIT = 50
+FACET_NAMES = tuple(facet.name for facet in FACETS)
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    """Everything a search needs; build it with `from_params` to get validation."""
+
+    q: str = ""
+    filters: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    sort: str = "relevance"
+    page: int = 1
+    per_page: int = 20
+    mode: str = "keyword"
+    facet_limit: int = DEFAULT_FACET_LIMIT
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Sequence[str] | str]) -> "SearchRequest":
+        """Validate raw parameters (API query string or CLI options); raises BadQuery."""
+
+        def values(name: str) -> tuple[str, ...]:
+            raw = params.get(name, ())
+            items = (raw,) if isinstance(raw, str) else tuple(raw)
+            return tuple(dict.fromkeys(v.strip() for v in items if v and v.strip()))
+
+        def single(name: str, default: str = "") -> str:
+            found = values(name)
+            return found[-1] if found else default
+
+        q = single_raw(params, "q")
+        if len(q) > MAX_QUERY_CHARS:
+            raise BadQuery(f"query too long: {len(q)} characters (at most {MAX_QUERY_CHARS})")
+        filters = {name: values(name) for name in FACET_NAMES if values(name)}
+        for year in filters.get("year", ()):
+            if not (year.isdigit() and len(year) == 4):
+                raise BadQuery(f"year must be four digits like 2013, got {year!r}")
+        sort = single("sort", "relevance")
+        if sort not in SORTS:
+            raise BadQuery(f"unknown sort {sort!r}: use one of {', '.join(SORTS)}")
+        mode = single("mode", "keyword")
+        if mode not in MODES:
+            raise BadQuery(f"unknown mode {mode!r}: use one of {', '.join(MODES)}")
+        return cls(
+            q=q,
+            filters=filters,
+            date_from=_date(single("from"), "from"),
+            date_to=_date(single("to"), "to"),
+            sort=sort,
+            page=_int(single("page", "1"), "page", 1, MAX_PAGE),
+            per_page=_int(single("per_page", "20"), "per_page", 1, MAX_PER_PAGE),
+            mode=mode,
+            facet_limit=_int(single("facet_limit", str(DEFAULT_FACET_LIMIT)), "facet_limit", 0, 10_000),
+        )
+
+
+def single_raw(params: Mapping[str, Sequence[str] | str], name: str) -> str:
+    """The last value of a parameter, unstripped inside but trimmed at the ends."""
+    raw = params.get(name, "")
+    if not isinstance(raw, str):
+        raw = raw[-1] if raw else ""
+    return raw.strip()
+
+
+def _date(text: str, name: str) -> dt.date | None:
+    if not text:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise BadQuery(f"{name} must be a date like 2013-05-07, got {text!r}") from None
+
+
+def _int(text: str, name: str, low: int, high: int) -> int:
+    try:
+        number = int(text)
+    except ValueError:
+        raise BadQuery(f"{name} must be a whole number, got {text!r}") from None
+    if not low <= number <= high:
+        raise BadQuery(f"{name} must be between {low} and {high}, got {number}")
+    return number
+
+
+@dataclass(frozen=True)
+class FacetValue:
+    """One value of a facet with its count; `selected` if it is an active filter."""
+
+    value: str
+    count: int
+    selected: bool = False
+
+
+@dataclass(frozen=True)
+class FacetResult:
+    """The counted values of one facet, by descending count."""
+
+    name: str
+    values: tuple[FacetValue, ...] = ()
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One matching utterance as the result list shows it."""
+
+    id: str
+    transcript_id: str
+    seq: int
+    speaker: str
+    role: str
+    kind: str
+    date: dt.date
+    title: str
+    place: str
+    score: float
+    snippet: str
+    matched_by: str = "keyword"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The hit as in DESIGN §5."""
+        return {
+            "id": self.id,
+            "transcript_id": self.transcript_id,
+            "seq": self.seq,
+            "speaker": self.speaker,
+            "role": self.role,
+            "kind": self.kind,
+            "date": self.date.isoformat(),
+            "title": self.title,
+            "place": self.place,
+            "score": round(self.score, 4),
+            "snippet": self.snippet,
+        }
+
+
+@dataclass(frozen=True)
+class SearchResponse:
+    """The answer to a SearchRequest; `to_dict` is exactly the JSON of DESIGN §5."""
+
+    request: SearchRequest
+    total: int
+    hits: tuple[Hit, ...]
+    facets: tuple[FacetResult, ...]
+    suggestion: str | None = None
+    elapsed_ms: float = 0.0
+    transcripts: int = 0
+
+    @property
+    def pages(self) -> int:
+        """Number of result pages."""
+        return max(1, -(-self.total // self.request.per_page))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The API JSON."""
+        return {
+            "query": self.request.q,
+            "mode": self.request.mode,
+            "total": self.total,
+            "page": self.request.page,
+            "per_page": self.request.per_page,
+            "hits": [hit.to_dict() for hit in self.hits],
+            "facets": {
+                facet.name: [{"value": v.value, "count": v.count} for v in facet.values]
+                for facet in self.facets
+            },
+            "suggestion": self.suggestion,
+        }

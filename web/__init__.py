@@ -1,0 +1,1 @@
+"""Verbatim web: Flask app factory, search page, transcript page and JSON API."""
