@@ -43,3 +43,7 @@ class BadQuery(VerbatimError):
 
 class SemanticUnavailable(VerbatimError):
     """Semantic search was requested but the optional [semantic] extra is not installed."""
+
+
+class NotFound(VerbatimError):
+    """No transcript or utterance with the requested id."""

@@ -84,6 +84,8 @@ def build_schema() -> fields.Schema:
         day=fields.NUMERIC(numtype=int, bits=32, signed=False, sortable=True),
         time=fields.STORED(),
         section=fields.STORED(),
+        summary=fields.STORED(),
+        persons=fields.STORED(),
         source=fields.ID(stored=True),
         content_hash=fields.ID(stored=True),
     )
@@ -117,6 +119,8 @@ def utterance_document(
         "day": day_number(transcript.date),
         "time": transcript.time,
         "section": transcript.section,
+        "summary": transcript.summary,
+        "persons": list(transcript.persons),
         "source": transcript.source,
         "content_hash": content_hash,
     }
