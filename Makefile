@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 INDEX  ?= instance/index
+EXTRAS ?= test
 
 .PHONY: run test install install-test clean
 
@@ -13,12 +14,12 @@ $(VENV)/.base: pyproject.toml | $(VENV)/bin/python
 	$(PY) -m pip install --quiet -e .
 	touch $@
 
-$(VENV)/.test: pyproject.toml | $(VENV)/bin/python
-	$(PY) -m pip install --quiet -e '.[test]'
+$(VENV)/.test-$(EXTRAS): pyproject.toml | $(VENV)/bin/python
+	$(PY) -m pip install --quiet -e '.[$(EXTRAS)]'
 	touch $@ $(VENV)/.base
 
 install: $(VENV)/.base
-install-test: $(VENV)/.test
+install-test: $(VENV)/.test-$(EXTRAS)
 
 run: install
 	@test -d $(INDEX) || $(PY) manage.py --index $(INDEX) reindex samples
