@@ -21,8 +21,10 @@ $(VENV)/.test-$(EXTRAS): pyproject.toml | $(VENV)/bin/python
 install: $(VENV)/.base
 install-test: $(VENV)/.test-$(EXTRAS)
 
+# `stats` succeeds only on a published index, so a folder left by a reindex killed midway
+# (or an empty one) is indexed again rather than served.
 run: install
-	@test -d $(INDEX) || $(PY) manage.py --index $(INDEX) reindex samples
+	@$(PY) manage.py --index $(INDEX) stats >/dev/null 2>&1 || $(PY) manage.py --index $(INDEX) reindex samples
 	$(PY) manage.py --index $(INDEX) serve
 
 test: install-test

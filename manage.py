@@ -41,11 +41,317 @@ def cli(ctx: click.Context, index_dir: Path | None, verbose: int) -> None:
 
 # --- parse (index/parse.py) ---
 
+
+def _parse_summary(transcript: object) -> list[str]:
+    """A transcript for people: id, date, title, where, then turns per speaker."""
+    from collections import Counter
+
+    from index.models import Transcript
+
+    assert isinstance(transcript, Transcript)
+    details = [transcript.place or "no place", f"{len(transcript.utterances)} utterances"]
+    if transcript.topics:
+        details.append("topics: " + ", ".join(transcript.topics))
+    lines = [f"{transcript.id}  {transcript.date.isoformat()}  {transcript.title}", "  " + " · ".join(details)]
+    turns = Counter((u.speaker, u.role, u.kind) for u in transcript.utterances)
+    for (speaker, role, kind), count in turns.most_common():
+        who = f"{speaker} ({role})" if speaker and role else speaker or "(narration)"
+        lines.append(f"    {who}: {count} {'turn' if count == 1 else 'turns'}{' [address]' if kind == 'address' else ''}")
+    return lines
+
+
+@cli.command("parse")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="One JSON transcript per line (DESIGN §1 fields).")
+@click.pass_context
+def parse_command(ctx: click.Context, paths: tuple[Path, ...], as_json: bool) -> None:
+    """Parse transcript files or folders without indexing; failures go to stderr as path:line: reason."""
+    import json
+
+    from index.errors import TranscriptParseError
+    from index.parse import iter_transcripts
+
+    failures: list[TranscriptParseError] = []
+
+    def report(error: TranscriptParseError) -> None:
+        failures.append(error)
+        click.echo(str(error), err=True)
+
+    count = 0
+    for transcript in iter_transcripts(paths, on_error=report):
+        count += 1
+        if as_json:
+            click.echo(json.dumps(transcript.to_dict(), ensure_ascii=False))
+        else:
+            click.echo("\n".join(_parse_summary(transcript)))
+    if not as_json:
+        click.echo(f"{count} transcript{'' if count == 1 else 's'} parsed, {len(failures)} failed.")
+    if failures:
+        ctx.exit(1)
+
 # --- reindex, stats (index/writer.py) ---
+
+
+def _count(number: int, word: str) -> str:
+    """`1 file`, `2 files`, `3,512 utterances`."""
+    return f"{number:,} {word}{'' if number == 1 else 's'}"
+
+
+@cli.command("reindex")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--full", is_flag=True, help="Rebuild from scratch beside the old index, then swap it in.")
+@click.pass_obj
+def reindex_command(settings: Settings, paths: tuple[Path, ...], full: bool) -> None:
+    """Parse and index transcript files and folders (default: the bundled samples/).
+
+    Incremental: only new and changed files are parsed, removed ones are deleted; the
+    index then holds exactly the files under PATHS. Readers see the old index until the
+    new one is complete.
+    """
+    import sys
+
+    from index.errors import IndexLocked
+    from index.reindex import reindex
+
+    try:
+        summary = reindex(settings.index_dir, list(paths) or [DEFAULT_SAMPLES], full=full, progress=sys.stderr.isatty())
+    except FileNotFoundError as error:
+        raise click.UsageError(f"{error.args[0] if error.args else error}. Give transcript files (.txt, .jsonl) or folders that hold them.") from None
+    except IndexLocked as error:
+        raise click.ClickException(str(error)) from None
+    for line in summary.skipped:
+        click.echo(line, err=True)
+    click.echo(
+        f"Index {settings.index_dir} ({summary.generation}): {_count(summary.transcripts, 'transcript')}, "
+        f"{_count(summary.utterances, 'utterance')}."
+    )
+    empty = f", {summary.empty} without utterances" if summary.empty else ""
+    click.echo(
+        f"Files: {summary.added} added, {summary.updated} updated, {summary.removed} removed, "
+        f"{summary.unchanged} unchanged, {len(summary.skipped)} skipped{empty}; "
+        f"{_count(summary.written, 'utterance')} written{' (full rebuild)' if summary.full else ''} "
+        f"in {summary.seconds:.1f} s."
+    )
+
+
+@cli.command("stats")
+@click.option("--json", "as_json", is_flag=True, help="Print the statistics as JSON.")
+@click.pass_obj
+def stats_command(settings: Settings, as_json: bool) -> None:
+    """Transcripts, utterances, speakers, date range and size of the index."""
+    import json
+
+    from index.errors import IndexMissing
+    from index.stats import index_stats
+
+    try:
+        stats = index_stats(settings.index_dir)
+    except IndexMissing as error:
+        raise click.UsageError(str(error)) from None
+    if as_json:
+        click.echo(json.dumps(stats.to_dict(), indent=2))
+        return
+    dates = f"{stats.first_date} to {stats.last_date}" if stats.first_date else "none"
+    for label, value in (
+        ("Index", f"{stats.index_dir} ({stats.generation})"),
+        ("Transcripts", f"{stats.transcripts:,}"),
+        ("Utterances", f"{stats.utterances:,}"),
+        ("Speakers", f"{stats.speakers:,}"),
+        ("Dates", dates),
+        ("Size", f"{stats.index_bytes / 1e6:.1f} MB ({stats.disk_bytes / 1e6:.1f} MB on disk)"),
+    ):
+        click.echo(f"{label + ':':<13}{value}")
 
 # --- search (search/) ---
 
+
+def _terminal_snippet(snippet: str) -> str:
+    """An HTML snippet for the terminal: marks in bold, entities decoded."""
+    import html
+    import re
+
+    def bold(match: re.Match[str]) -> str:
+        return click.style(html.unescape(match.group(1)), bold=True, fg="yellow")
+
+    parts = re.split(r"(<mark>.*?</mark>)", snippet)
+    return "".join(
+        bold(m) if (m := re.fullmatch(r"<mark>(.*?)</mark>", part)) else html.unescape(part)
+        for part in parts
+    )
+
+
+def _echo_response(response: object) -> None:
+    """The human-readable result list: hits with snippets, then facets and a suggestion."""
+    from search.types import SearchResponse
+
+    assert isinstance(response, SearchResponse)
+    request = response.request
+    shown = f" for {request.q!r}" if request.q else ""
+    click.echo(
+        f"{response.total} hits in {response.transcripts} transcripts{shown} "
+        f"(page {request.page} of {response.pages}, {response.elapsed_ms:.1f} ms)"
+    )
+    first = (request.page - 1) * request.per_page
+    for number, hit in enumerate(response.hits, start=first + 1):
+        who = ", ".join(part for part in (hit.speaker or "(narration)", hit.role) if part)
+        click.echo(f"\n{number}. {hit.date.isoformat()}  {who}  [{hit.id}]")
+        where = f" — {hit.place}" if hit.place else ""
+        click.echo(f"   {hit.title}{where}")
+        click.echo(f"   {_terminal_snippet(hit.snippet)}")
+    facets = [
+        f"{facet.name}: " + ", ".join(f"{v.value} ({v.count})" for v in facet.values[:5])
+        for facet in response.facets
+        if facet.values
+    ]
+    if facets:
+        click.echo("\n" + "\n".join(facets))
+    if response.suggestion:
+        click.echo(f"\nDid you mean: {response.suggestion}")
+
+
+@cli.command("search")
+@click.argument("query", required=False, default="")
+@click.option("--speaker", multiple=True, help="Only this speaker (repeat for any of several).")
+@click.option("--role", multiple=True, help="Only speakers with this role (repeatable).")
+@click.option("--year", multiple=True, help="Only this year, e.g. 2013 (repeatable).")
+@click.option("--place", multiple=True, help="Only this place (repeatable).")
+@click.option("--topic", multiple=True, help="Only this topic (repeatable).")
+@click.option("--geography", multiple=True, help="Only this country or region (repeatable).")
+@click.option("--from", "date_from", default="", metavar="YYYY-MM-DD", help="From this day on.")
+@click.option("--to", "date_to", default="", metavar="YYYY-MM-DD", help="Up to this day.")
+@click.option("--sort", default="relevance", help="relevance, date or -date (newest first).")
+@click.option("--page", default="1", metavar="N", help="Result page, from 1.")
+@click.option("--per-page", default="20", metavar="N", help="Hits per page (1–200).")
+@click.option("--mode", default="keyword", help="keyword, semantic or hybrid.")
+@click.option("--facet-limit", default="50", metavar="N", help="Values per facet (0 for all).")
+@click.option("--json", "as_json", is_flag=True, help="Print the API JSON (DESIGN §5).")
+@click.option(
+    "--index",
+    "index_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Index directory (overrides the group option and $VERBATIM_INDEX).",
+)
+@click.pass_obj
+def search_command(
+    settings: Settings,
+    query: str,
+    speaker: tuple[str, ...],
+    role: tuple[str, ...],
+    year: tuple[str, ...],
+    place: tuple[str, ...],
+    topic: tuple[str, ...],
+    geography: tuple[str, ...],
+    date_from: str,
+    date_to: str,
+    sort: str,
+    page: str,
+    per_page: str,
+    mode: str,
+    facet_limit: str,
+    as_json: bool,
+    index_dir: Path | None,
+) -> None:
+    """Search the index; QUERY may be "" to browse what the filters admit, newest first."""
+    import json
+
+    from index.errors import BadQuery, IndexMissing, SemanticUnavailable
+    from search.engine import Engine
+    from search.types import SearchRequest
+
+    params = {
+        "q": query,
+        "speaker": speaker,
+        "role": role,
+        "year": year,
+        "place": place,
+        "topic": topic,
+        "geography": geography,
+        "from": date_from,
+        "to": date_to,
+        "sort": sort,
+        "page": page,
+        "per_page": per_page,
+        "mode": mode,
+        "facet_limit": facet_limit,
+    }
+    try:
+        request = SearchRequest.from_params(params)
+        with Engine(index_dir or settings.index_dir) as engine:
+            response = engine.search(request)
+    except (BadQuery, IndexMissing, SemanticUnavailable) as error:
+        # Semantic mode without the [semantic] extra or vectors is bad usage (exit 2), like a bad query.
+        raise click.UsageError(str(error)) from None
+    if as_json:
+        click.echo(json.dumps(response.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        _echo_response(response)
+
+
+# --- embed (search/semantic.py) ---
+
+
+@cli.command("embed")
+@click.pass_obj
+def embed_command(settings: Settings) -> None:
+    """Compute the missing embedding vectors for semantic search (needs the [semantic] extra).
+
+    Only utterances without vectors (new or changed since the last run) are embedded;
+    vectors of utterances no longer in the index are dropped.
+    """
+    import sys
+
+    from index.errors import IndexMissing, SemanticUnavailable
+    from search.semantic import MiniLMEmbedder, require_semantic
+    from search.vectors import sync_vectors, vectors_dir
+
+    try:
+        require_semantic()
+        summary = sync_vectors(settings.index_dir, MiniLMEmbedder(), progress=sys.stderr.isatty())
+    except (IndexMissing, SemanticUnavailable) as error:
+        raise click.UsageError(str(error)) from None
+    rate = f" ({summary.passages_per_second:.0f} passages/s)" if summary.added_passages else ""
+    click.echo(
+        f"Vectors {vectors_dir(settings.index_dir)}: {summary.utterances:,} utterances, "
+        f"{summary.passages:,} passages ({summary.model})."
+    )
+    click.echo(
+        f"Embedded {summary.added_utterances:,} utterances ({summary.added_passages:,} passages), "
+        f"dropped {summary.dropped_utterances:,}, in {summary.seconds:.1f} s{rate}."
+    )
+
+
 # --- serve (web/) ---
+
+
+@cli.command("serve")
+@click.option("--host", default=None, help="Address to listen on (default 127.0.0.1, or $VERBATIM_HOST).")
+@click.option("--port", type=click.IntRange(0, 65535), default=None, help="Port (default 5000, or $VERBATIM_PORT).")
+@click.option("--debug", is_flag=True, help="Flask's reloading development server with the debugger.")
+@click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True, help="Worker threads (waitress).")
+@click.pass_obj
+def serve_command(settings: Settings, host: str | None, port: int | None, debug: bool, threads: int) -> None:
+    """Run the web UI and JSON API (waitress; only this machine can connect unless --host says otherwise)."""
+    # Imported here so the other commands do not pay for Flask and waitress.
+    import waitress
+
+    from web import create_app
+
+    settings = dataclasses.replace(
+        settings,
+        host=host or settings.host,
+        port=settings.port if port is None else port,
+        debug=debug,
+    )
+    app = create_app(settings)
+    where = f"http://{settings.host}:{settings.port}/"
+    click.echo(f"Verbatim on {where} (index: {settings.index_dir}); Ctrl+C stops it.")
+    if settings.host not in ("127.0.0.1", "localhost", "::1"):
+        click.echo(f"Warning: listening on {settings.host}, so other machines can connect.", err=True)
+    if debug:
+        app.run(host=settings.host, port=settings.port, debug=True)
+    else:
+        waitress.serve(app, host=settings.host, port=settings.port, threads=threads, ident="verbatim")
 
 
 if __name__ == "__main__":

@@ -6,19 +6,26 @@ from this module (never define analysis classes in `__main__`).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
+import re
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, Any
 
-from nltk.stem.snowball import SnowballStemmer
-from nltk.tokenize import RegexpTokenizer
-from whoosh.analysis import Composable, Filter, LowercaseFilter, StopFilter, Token, Tokenizer
+from whoosh.analysis import Composable, Filter, LowercaseFilter, Token, Tokenizer
 from whoosh.lang import stopwords_for_language
+
+if TYPE_CHECKING:  # nltk takes a second to import: loaded on first use (STYLE: heavy things load lazily)
+    from nltk.stem.snowball import SnowballStemmer
+    from nltk.tokenize import RegexpTokenizer
 
 # A word is a run of letters/digits, keeping inner apostrophes and dots
 # ("don't", "U.S", "2.5") so that they stay one searchable token.
 WORD_PATTERN = r"\w+(?:['’.]\w+)*"
 
 STOP_WORDS = frozenset(stopwords_for_language("en")) | frozenset(stopwords_for_language("ru"))
+
+# Single letters joined by dots ("U.S", "U.K", "e.g"): indexed without the dots, so
+# "U.S." and "US" are the same word.
+ABBREVIATION = re.compile(r"(?:[^\W\d_]\.)+[^\W\d_]")
 
 # Stems are cached per filter instance; the vocabulary of a corpus is small
 # compared to its token count, so the cache turns stemming into a dict lookup.
@@ -48,6 +55,8 @@ class NltkTokenizer(Tokenizer):
     def spans(self, value: str) -> Iterator[tuple[int, int]]:
         """Character spans of the words in `value`."""
         if self._nltk is None:
+            from nltk.tokenize import RegexpTokenizer
+
             self._nltk = RegexpTokenizer(self.pattern)
         return self._nltk.span_tokenize(value)
 
@@ -133,6 +142,8 @@ class SnowballFilter(Filter):
         language = self.cyrillic_language if _is_cyrillic(word) else self.language
         stemmer = self._stemmers.get(language)
         if stemmer is None:
+            from nltk.stem.snowball import SnowballStemmer
+
             stemmer = self._stemmers[language] = SnowballStemmer(language)
         stemmed = stemmer.stem(word) or word
         if len(self._cache) >= _STEM_CACHE_LIMIT:
@@ -148,18 +159,64 @@ class SnowballFilter(Filter):
             yield token
 
 
+def is_acronym(word: str) -> bool:
+    """A word written in capitals ("US", "WHO", "IT"): never a stop word, whatever its lower case is."""
+    return len(word) >= 2 and word.isupper()
+
+
+class StopWordFilter(Filter):
+    """Lower-cases tokens and drops stop words, keeping acronyms in capitals ("US" is not "us").
+
+    Replaces Whoosh's LowercaseFilter + StopFilter in one pass. Kept tokens are renumbered
+    so that a phrase matches across removed stop words, as with Whoosh's StopFilter.
+    """
+
+    def __init__(self, stoplist: Iterable[str] = STOP_WORDS, minsize: int = 2) -> None:
+        self.stops = frozenset(stoplist)
+        self.min = minsize
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, StopWordFilter) and other.stops == self.stops and other.min == self.min
+
+    def __hash__(self) -> int:
+        return hash((type(self), self.stops, self.min))
+
+    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
+        stops = self.stops
+        minsize = self.min
+        pos: int | None = None
+        for token in tokens:
+            text = token.text
+            if "." in text and ABBREVIATION.fullmatch(text):
+                text = text.replace(".", "")
+            lowered = text.lower()
+            token.text = lowered
+            if len(text) >= minsize and (lowered not in stops or is_acronym(text)):
+                if token.positions:
+                    if pos is None:
+                        pos = token.pos
+                    else:
+                        pos += 1
+                        token.pos = pos
+                token.stopped = False
+                yield token
+            elif not token.removestops:
+                token.stopped = True
+                yield token
+
+
 def text_analyzer() -> Composable:
     """The analyser of searchable text: words → lower-case → stop words → Snowball stems.
 
     Stop words are removed with positions renumbered, both when indexing and when
     parsing a query, so `"war on terror"` matches as a phrase.
     """
-    return NltkTokenizer() | LowercaseFilter() | StopFilter(stoplist=STOP_WORDS) | SnowballFilter()
+    return NltkTokenizer() | StopWordFilter() | SnowballFilter()
 
 
 def spelling_analyzer() -> Composable:
     """Unstemmed words for "did you mean" suggestions (stems are not words)."""
-    return NltkTokenizer() | LowercaseFilter() | StopFilter(stoplist=STOP_WORDS, minsize=3)
+    return NltkTokenizer() | StopWordFilter(minsize=3)
 
 
 def name_analyzer() -> Composable:

@@ -1,1 +1,129 @@
 """Verbatim web: Flask app factory, search page, transcript page and JSON API."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+from flask import Flask, Response, current_app, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from index.errors import IndexMissing
+from search.engine import Engine
+from web.settings import Settings
+
+log = logging.getLogger(__name__)
+
+EXTENSION = "verbatim"
+
+# Everything comes from this server; no inline scripts or styles, no frames, no plugins.
+CONTENT_SECURITY_POLICY = "; ".join(
+    (
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    )
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+
+
+def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> Flask:
+    """The Flask app: opens the index once (or later, once it exists) and registers pages and API."""
+    from web import api, views
+
+    settings = settings or Settings.from_env()
+    app = Flask(__name__)
+    app.config["VERBATIM_SETTINGS"] = settings
+    app.json.sort_keys = False  # type: ignore[attr-defined]  # keep DESIGN §5 field order
+    app.extensions[EXTENSION] = engine if engine is not None else _open_engine(settings)
+    app.add_template_filter(thousands)
+    app.add_template_filter(longdate)
+    app.add_template_filter(source_name)
+    app.register_blueprint(views.bp)
+    app.register_blueprint(api.bp, url_prefix="/api")
+    app.after_request(_add_security_headers)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(IndexMissing, _index_missing)
+    if not settings.debug:  # in debug mode, let Werkzeug's debugger show the traceback
+        app.register_error_handler(Exception, _unexpected_error)
+    return app
+
+
+def current_engine() -> Engine:
+    """The app's Engine; opens the index on first use if it was missing at start-up."""
+    engine = current_app.extensions.get(EXTENSION)
+    if engine is None:
+        engine = Engine(current_app.config["VERBATIM_SETTINGS"].index_dir)
+        current_app.extensions[EXTENSION] = engine
+    return engine
+
+
+def _open_engine(settings: Settings) -> Engine | None:
+    """The Engine, or None while there is no index yet (the pages then say how to build one)."""
+    try:
+        return Engine(settings.index_dir)
+    except IndexMissing as error:
+        log.warning("%s", error)
+        return None
+
+
+def wants_json() -> bool:
+    """True for API requests, which get JSON errors instead of pages."""
+    return request.path == "/api" or request.path.startswith("/api/")
+
+
+def error_response(status: int, message: str, **extra: Any) -> tuple[Response | str, int]:
+    """An error as JSON `{"error": …}` for the API, or as a page for people."""
+    if wants_json():
+        return jsonify({"error": message, **extra}), status
+    return render_template("message.html", status=status, message=message, **extra), status
+
+
+def thousands(number: int | None) -> str:
+    """1204 → "1,204" (template filter)."""
+    return "" if number is None else f"{number:,}"
+
+
+def longdate(date: dt.date) -> str:
+    """2013-05-07 → "7 May 2013" (template filter)."""
+    return f"{date.day} {date:%B %Y}"
+
+
+def source_name(source: str) -> str:
+    """A URL as it is, a file path as its name only: pages should not reveal the server's folders."""
+    if "://" in source:
+        return source
+    return source.replace("\\", "/").rsplit("/", 1)[-1]
+
+
+def _add_security_headers(response: Response) -> Response:
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
+
+
+def _http_error(error: HTTPException) -> Any:
+    if error.code is None or error.code < 400:
+        return error
+    return error_response(error.code, error.description or error.name, title=error.name)
+
+
+def _index_missing(error: IndexMissing) -> Any:
+    return error_response(503, str(error), title="No index yet", index_dir=error.path)
+
+
+def _unexpected_error(error: Exception) -> Any:
+    log.exception("unexpected error on %s", request.path)
+    return error_response(500, "Something went wrong on our side; the error was logged.", title="Error")

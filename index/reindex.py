@@ -1,0 +1,336 @@
+"""Reindexing: parse only new and changed files, delete removed ones, publish the result atomically.
+
+Each utterance document carries the absolute path of its file (`source`) and a hash of the
+file's bytes (`content_hash`). A run hashes every file, compares with what the published
+generation holds, and builds the next generation from the current one plus the changes;
+`full=True` (or a schema change) builds it from nothing. The index then holds exactly the
+files found under the given paths, whichever way it was built.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tqdm import tqdm
+from whoosh import index as whoosh_index
+from whoosh.filedb.filestore import FileStorage
+from whoosh.index import FileIndex
+from whoosh.searching import Searcher
+from whoosh.writing import IndexWriter
+
+from index.errors import TranscriptParseError
+from index.models import Transcript
+from index.parse import parse_file, source_files
+from index.schema import SCHEMA_VERSION, build_schema, utterance_document
+from index.stats import count_index
+from index.writer import Pointer, publish_build, remove_leftovers, start_build, writer_lock
+
+log = logging.getLogger(__name__)
+
+# How long a second reindex waits for the first before giving up with IndexLocked.
+DEFAULT_LOCK_TIMEOUT = 5.0
+
+# A full build with at least this many files uses two processes (Whoosh's multisegment
+# writer); below it, starting the processes costs more than it saves.
+MULTIPROCESS_MIN_FILES = 200
+
+Parser = Callable[[Path], Sequence[Transcript]]
+FileFinder = Callable[[Sequence[Path]], Sequence[Path]]
+
+
+@dataclass(frozen=True)
+class ReindexSummary:
+    """What a reindex did: totals in the published index, per-file changes, skipped files, time."""
+
+    transcripts: int
+    utterances: int
+    added: int
+    updated: int
+    removed: int
+    unchanged: int
+    written: int
+    empty: int
+    skipped: tuple[str, ...]
+    seconds: float
+    full: bool
+    generation: str | None
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Which files to parse and which indexed sources to delete, from hashes on disk and in the index."""
+
+    parse: tuple[str, ...]
+    delete: tuple[str, ...]
+    unchanged: tuple[str, ...]
+
+
+def plan_changes(on_disk: Mapping[str, str], indexed: Mapping[str, str]) -> Plan:
+    """Compare {source: hash} on disk with the index: parse new and changed, delete changed and gone."""
+    parse = tuple(source for source, digest in on_disk.items() if indexed.get(source) != digest)
+    unchanged = tuple(source for source, digest in on_disk.items() if indexed.get(source) == digest)
+    delete = tuple(source for source in indexed if on_disk.get(source) != indexed[source])
+    return Plan(parse=parse, delete=delete, unchanged=unchanged)
+
+
+def file_hash(path: Path) -> str:
+    """A digest of the file's bytes: a file is reparsed exactly when this changes."""
+    digest = hashlib.blake2b(digest_size=16)
+    with open(path, "rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def hash_files(paths_by_source: Mapping[str, Path]) -> tuple[dict[str, str], list[str]]:
+    """({source: hash} of the readable files, `path:0: reason` for the others)."""
+    hashes: dict[str, str] = {}
+    unreadable: list[str] = []
+    for source, path in paths_by_source.items():
+        try:
+            hashes[source] = file_hash(path)
+        except OSError as error:
+            unreadable.append(f"{path}:0: cannot read: {error.strerror or error}")
+    return hashes, unreadable
+
+
+def source_key(path: Path) -> str:
+    """The `source` stored for a file: its absolute path, the same whatever the working directory."""
+    return str(path.resolve())
+
+
+def indexed_sources(searcher: Searcher) -> dict[str, str]:
+    """{source: content hash} of the files in the index (one stored document read per file)."""
+    reader = searcher.reader()
+    result: dict[str, str] = {}
+    for term in reader.lexicon("source"):
+        matcher = reader.postings("source", term)
+        if matcher.is_active():
+            result[term.decode("utf-8")] = reader.stored_fields(matcher.id()).get("content_hash", "")
+    return result
+
+
+def find_source_files(paths: Sequence[Path], finder: FileFinder) -> list[Path]:
+    """The transcript files under `paths`; raises FileNotFoundError for a missing path or no files at all."""
+    for path in paths:
+        if not Path(path).exists():
+            raise FileNotFoundError(f"{path}: no such file or folder")
+    files = list(finder([Path(p) for p in paths]))
+    if not files:
+        named = ", ".join(str(p) for p in paths) or "(no paths)"
+        raise FileNotFoundError(
+            f"no transcript files (.txt, .jsonl) in {named}; nothing to index, the index was left as it was"
+        )
+    return files
+
+
+class _Build:
+    """The next generation, started only once there is something to write."""
+
+    def __init__(self, index_dir: Path, base: Path | None, processes: int) -> None:
+        self.index_dir = index_dir
+        self.base = base
+        self.processes = processes
+        self.path: Path | None = None
+        self._writer: IndexWriter | None = None
+
+    @property
+    def writer(self) -> IndexWriter:
+        if self._writer is None:
+            self.path = start_build(self.index_dir, self.base)
+            if self.base is None:
+                ix = FileIndex.create(FileStorage(str(self.path)), build_schema())
+            else:
+                ix = whoosh_index.open_dir(str(self.path))
+            if self.processes > 1:
+                self._writer = ix.writer(procs=self.processes, multisegment=True)
+            else:
+                self._writer = ix.writer()
+        return self._writer
+
+    @property
+    def started(self) -> bool:
+        return self._writer is not None
+
+    def cancel(self) -> None:
+        if self._writer is not None:
+            self._writer.cancel()
+
+
+def reindex(
+    index_dir: Path | str,
+    paths: Sequence[Path | str],
+    *,
+    full: bool = False,
+    progress: bool = False,
+    lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+    parse: Parser = parse_file,
+    find: FileFinder = source_files,
+) -> ReindexSummary:
+    """Bring the index at `index_dir` in line with the transcript files under `paths`, atomically.
+
+    :raises FileNotFoundError: a path does not exist, or holds no transcript files.
+    :raises IndexLocked: another process is reindexing and did not finish within `lock_timeout`.
+    """
+    started = time.perf_counter()
+    root = Path(index_dir)
+    files = find_source_files([Path(p) for p in paths], find)
+    with writer_lock(root, timeout=lock_timeout):
+        current = remove_leftovers(root)
+        rebuild = full or current is None or current.schema_version != SCHEMA_VERSION
+        if rebuild and not full and current is not None:
+            log.warning("the index was built with schema version %s: rebuilding it", current.schema_version)
+        paths_by_source = {source_key(path): path for path in files}
+        on_disk, unreadable = hash_files(paths_by_source)
+        with ExitStack() as stack:
+            searcher = _open_current(root, current, stack)
+            indexed = indexed_sources(searcher) if searcher is not None else {}
+            plan = plan_changes(on_disk, indexed) if not rebuild else Plan(tuple(on_disk), (), ())
+            build = _Build(root, None if rebuild else _generation_dir(root, current), _processes(rebuild, plan))
+            try:
+                outcome = _write_changes(
+                    build, plan, paths_by_source, on_disk, None if rebuild else searcher, parse, progress
+                )
+                if rebuild or outcome.written or plan.delete:
+                    build.writer.commit()
+                    assert build.path is not None
+                    current = publish_build(root, build.path, current)
+                else:
+                    build.cancel()
+            except BaseException:
+                build.cancel()
+                raise
+        transcripts, utterances = count_index(root / current.generation) if current is not None else (0, 0)
+    now = {source: on_disk[source] for source in (*plan.unchanged, *outcome.written_sources)}
+    return ReindexSummary(
+        transcripts=transcripts,
+        utterances=utterances,
+        added=sum(1 for source in now if source not in indexed),
+        updated=sum(1 for source in now if source in indexed and indexed[source] != now[source]),
+        removed=sum(1 for source in indexed if source not in now),
+        unchanged=sum(1 for source in now if indexed.get(source) == now[source]),
+        written=outcome.written,
+        empty=outcome.empty,
+        skipped=(*unreadable, *outcome.skipped),
+        seconds=time.perf_counter() - started,
+        full=rebuild,
+        generation=current.generation if current is not None else None,
+    )
+
+
+def _generation_dir(root: Path, pointer: Pointer | None) -> Path:
+    assert pointer is not None
+    return root / pointer.generation
+
+
+def _open_current(root: Path, current: Pointer | None, stack: ExitStack) -> Searcher | None:
+    """A searcher on the published generation, or None if there is none or it cannot be read."""
+    if current is None:
+        return None
+    try:
+        ix = whoosh_index.open_dir(str(root / current.generation))
+        return stack.enter_context(ix.searcher())
+    except Exception as error:  # an index this version cannot read is rebuilt, not fatal
+        log.warning("cannot read %s (%s): rebuilding it", root / current.generation, error)
+        return None
+
+
+def _processes(rebuild: bool, plan: Plan) -> int:
+    """Two writer processes for a big full build on a multi-core machine, else one."""
+    if rebuild and len(plan.parse) >= MULTIPROCESS_MIN_FILES and (os.cpu_count() or 1) > 1:
+        return 2
+    return 1
+
+
+@dataclass
+class _Outcome:
+    written: int = 0
+    empty: int = 0
+    skipped: list[str] = field(default_factory=list)
+    written_sources: list[str] = field(default_factory=list)
+
+
+def _write_changes(
+    build: _Build,
+    plan: Plan,
+    paths_by_source: Mapping[str, Path],
+    on_disk: Mapping[str, str],
+    searcher: Searcher | None,
+    parse: Parser,
+    progress: bool,
+) -> _Outcome:
+    """Delete the planned sources and add the documents of the files to parse."""
+    outcome = _Outcome()
+    unchanged = set(plan.unchanged)
+    for source in plan.delete:
+        build.writer.delete_by_term("source", source)
+    seen: dict[str, str] = {}
+    for source in _progress(plan.parse, progress):
+        path = paths_by_source[source]
+        try:
+            transcripts = list(parse(path))
+        except TranscriptParseError as error:
+            outcome.skipped.append(str(error))
+            continue
+        conflict = _id_conflict(transcripts, source, seen, unchanged, searcher)
+        if conflict is not None:
+            outcome.skipped.append(f"{path}:1: {conflict}")
+            continue
+        documents = list(_documents(transcripts, source, on_disk[source]))
+        if not documents:
+            outcome.empty += 1
+            continue
+        for transcript in transcripts:
+            seen[transcript.id] = str(path)
+        writer = build.writer
+        for document in documents:
+            writer.add_document(**document)
+        outcome.written += len(documents)
+        outcome.written_sources.append(source)
+    return outcome
+
+
+def _documents(transcripts: Iterable[Transcript], source: str, digest: str) -> Iterator[dict[str, object]]:
+    """The utterance documents of one file; transcripts without utterances add none."""
+    for transcript in transcripts:
+        for utterance in transcript.utterances:
+            document = utterance_document(transcript, utterance, digest)
+            document["source"] = source
+            yield document
+
+
+def _id_conflict(
+    transcripts: Sequence[Transcript],
+    source: str,
+    seen: Mapping[str, str],
+    unchanged: set[str],
+    searcher: Searcher | None,
+) -> str | None:
+    """Why the file cannot be indexed if one of its transcript ids already belongs to another file."""
+    for transcript in transcripts:
+        if transcript.id in seen:
+            return f"transcript id {transcript.id!r} is already indexed from {seen[transcript.id]}"
+        if searcher is not None:
+            stored = searcher.document(transcript_id=transcript.id)
+            if stored is not None and stored.get("source") in unchanged and stored.get("source") != source:
+                return f"transcript id {transcript.id!r} is already indexed from {stored['source']}"
+    return None
+
+
+def _progress(sources: Sequence[str], enabled: bool) -> Iterable[str]:
+    """A tqdm bar over the files to parse when `enabled` (a terminal), else the plain sequence."""
+    if not enabled:
+        return sources
+    return tqdm(sources, desc="indexing", unit="file", leave=False)
+
+
+
+
+__all__ = ["Pointer", "ReindexSummary", "plan_changes", "reindex"]

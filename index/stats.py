@@ -1,0 +1,103 @@
+"""What an index holds: transcripts, utterances, speakers, date range and size (`manage.py stats`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from whoosh import index as whoosh_index
+from whoosh.reading import IndexReader
+
+from index.schema import DAY_FIELD, FACET_BY_NAME
+from index.writer import current_generation_dir
+
+
+@dataclass(frozen=True)
+class IndexStats:
+    """Counts and extent of the published index."""
+
+    index_dir: str
+    generation: str
+    transcripts: int
+    utterances: int
+    speakers: int
+    first_date: dt.date | None
+    last_date: dt.date | None
+    index_bytes: int
+    disk_bytes: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (ISO dates)."""
+        return {
+            "index_dir": self.index_dir,
+            "generation": self.generation,
+            "transcripts": self.transcripts,
+            "utterances": self.utterances,
+            "speakers": self.speakers,
+            "first_date": self.first_date.isoformat() if self.first_date else None,
+            "last_date": self.last_date.isoformat() if self.last_date else None,
+            "index_bytes": self.index_bytes,
+            "disk_bytes": self.disk_bytes,
+        }
+
+
+def index_stats(index_dir: Path | str) -> IndexStats:
+    """Statistics of the index published in `index_dir`; raises IndexMissing if there is none."""
+    root = Path(index_dir)
+    generation = current_generation_dir(root)
+    with whoosh_index.open_dir(str(generation)).searcher() as searcher:
+        reader = searcher.reader()
+        days = live_column_values(reader, DAY_FIELD)
+        speakers = live_column_values(reader, FACET_BY_NAME["speaker"].field)
+        transcripts = count_terms(reader, "transcript_id")
+        utterances = searcher.doc_count()
+    return IndexStats(
+        index_dir=str(root),
+        generation=generation.name,
+        transcripts=transcripts,
+        utterances=utterances,
+        speakers=len({s for s in speakers if s}),
+        first_date=_day_to_date(min(days)) if days else None,
+        last_date=_day_to_date(max(days)) if days else None,
+        index_bytes=folder_bytes(generation),
+        disk_bytes=folder_bytes(root),
+    )
+
+
+def count_index(generation_dir: Path) -> tuple[int, int]:
+    """(transcripts, utterances) in one generation directory."""
+    with whoosh_index.open_dir(str(generation_dir)).searcher() as searcher:
+        return count_terms(searcher.reader(), "transcript_id"), searcher.doc_count()
+
+
+def count_terms(reader: IndexReader, field: str) -> int:
+    """Distinct values of `field` among live documents (the lexicon still lists deleted ones)."""
+    return sum(1 for term in reader.lexicon(field) if reader.postings(field, term).is_active())
+
+
+def live_column_values(reader: IndexReader, field: str) -> list[Any]:
+    """The column values of `field` for every live document."""
+    column = reader.column_reader(field)
+    return [column[docnum] for docnum in reader.all_doc_ids()]
+
+
+def folder_bytes(path: Path) -> int:
+    """Total size of the files under `path` (hard-linked files counted once)."""
+    seen: set[tuple[int, int]] = set()
+    total = 0
+    for file in path.rglob("*"):
+        try:
+            info = file.lstat()
+        except FileNotFoundError:  # removed by a writer while we walked
+            continue
+        if stat.S_ISREG(info.st_mode) and (info.st_dev, info.st_ino) not in seen:
+            seen.add((info.st_dev, info.st_ino))
+            total += info.st_size
+    return total
+
+
+def _day_to_date(day: int) -> dt.date:
+    return dt.date(day // 10000, day // 100 % 100, day % 100)

@@ -1,0 +1,249 @@
+"""Snippets: the stored text analysed with offsets, query terms marked as written, the rest escaped.
+
+Pure functions of (text, terms, analyser). The analyser is the index's own text
+analyser, so a token matches exactly when the index would match it, while `<mark>`
+wraps the characters of the original word (never the stem). HTML escaping happens
+only in the formatters, and `<mark>` is the only tag they ever add.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable, Collection, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import regex
+
+from index.analysis import NltkTokenizer
+
+# (analysed term, start char, end char) of one token of a text.
+Token = tuple[str, int, int]
+Span = tuple[int, int]
+Analyzer = Callable[[str], Iterable[Token]]
+
+ELLIPSIS = "…"
+# Utterances up to this many characters are shown whole.
+SHORT_TEXT_CHARS = 320
+# Context kept on each side of the matches of one fragment.
+CONTEXT_CHARS = 70
+# Fragments longer than this are split (several matches far apart in one window).
+MAX_FRAGMENT_CHARS = 240
+MAX_FRAGMENTS = 3
+# A browse snippet (no query terms): the start of a long text.
+LEAD_CHARS = 240
+
+_SPACES = re.compile(r"\s+")
+# Written words whose analysed form is remembered (a corpus vocabulary is far smaller).
+_TERM_CACHE_LIMIT = 500_000
+
+
+def whoosh_tokens(analyzer: Any) -> Analyzer:
+    """Adapt a Whoosh analyser to the `Analyzer` shape used here (offsets, stop words removed)."""
+
+    def tokens(text: str) -> Iterator[Token]:
+        for token in analyzer(text, chars=True, removestops=True):
+            yield token.text, token.startchar, token.endchar
+
+    return tokens
+
+
+def fast_tokens(analyzer: Any) -> Analyzer:
+    """The same tokens as `whoosh_tokens(analyzer)`, about ten times faster for our analysers.
+
+    Whoosh runs every token through a chain of generators, and nltk's tokenizer adds
+    a timeout guard per match; snippets for a page of long utterances then cost more
+    than the search. Our filters look at one word at a time, so the analysed form of
+    each written word is computed once by the analyser itself and cached; only the
+    splitting into words is redone here, with the tokenizer's own pattern. A word the
+    analyser does not map to at most one token sends that text down the slow path.
+    """
+    items = getattr(analyzer, "items", ())
+    if not items or type(items[0]) is not NltkTokenizer:
+        return whoosh_tokens(analyzer)
+    # nltk compiles the tokenizer's pattern with the `regex` engine and these flags.
+    pattern = regex.compile(items[0].pattern, regex.UNICODE | regex.MULTILINE | regex.DOTALL)
+    slow = whoosh_tokens(analyzer)
+    analysed: dict[str, str | None] = {}
+
+    def term_of(word: str) -> str | None:
+        """The word's analysed form, "" if it is a stop word, None if it is not one token."""
+        found = [token.text for token in analyzer(word, removestops=True)]
+        if len(found) > 1:
+            return None
+        return found[0] if found else ""
+
+    def tokens(text: str) -> Iterator[Token]:
+        found: list[Token] = []
+        for match in pattern.finditer(text):
+            word = match.group()
+            if word in analysed:
+                term = analysed[word]
+            else:
+                if len(analysed) >= _TERM_CACHE_LIMIT:
+                    analysed.clear()
+                term = analysed[word] = term_of(word)
+            if term is None:
+                yield from slow(text)
+                return
+            if term:
+                found.append((term, match.start(), match.end()))
+        yield from found
+
+    return tokens
+
+
+def match_spans(text: str, terms: Collection[str], analyzer: Analyzer) -> list[Span]:
+    """Character spans of the tokens of `text` whose analysed form is one of `terms`."""
+    if not terms or not text:
+        return []
+    return [(start, end) for term, start, end in analyzer(text) if term in terms]
+
+
+def merge_spans(text: str, spans: Iterable[Span]) -> list[Span]:
+    """Sorted spans, joining neighbours separated only by spaces (not a line break): one mark per phrase."""
+    merged: list[Span] = []
+    for start, end in sorted(spans):
+        gap = text[merged[-1][1] : start] if merged else ""
+        if merged and (start <= merged[-1][1] or (not gap.strip() and "\n" not in gap)):
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+@dataclass(frozen=True)
+class Fragment:
+    """A window [start, end) of the text and the matched words' spans inside it."""
+
+    start: int
+    end: int
+    spans: tuple[Span, ...]
+
+    def score(self, text: str) -> tuple[int, int]:
+        """Distinct matched words first, then number of matches: what makes a fragment useful."""
+        distinct = {text[s:e].casefold() for s, e in self.spans}
+        return len(distinct), len(self.spans)
+
+
+def _snap_start(text: str, position: int) -> int:
+    """Move a fragment start forward to the beginning of a word."""
+    if position <= 0:
+        return 0
+    if text[position - 1].isspace():
+        return position
+    space = _SPACES.search(text, position)
+    return space.end() if space else position
+
+
+def _snap_end(text: str, position: int) -> int:
+    """Move a fragment end back to the end of a word."""
+    if position >= len(text):
+        return len(text)
+    if text[position].isspace():
+        return position
+    cut = max(text.rfind(" ", 0, position), text.rfind("\n", 0, position))
+    return cut if cut > 0 else position
+
+
+def fragments(
+    text: str,
+    spans: list[Span],
+    *,
+    context: int = CONTEXT_CHARS,
+    max_chars: int = MAX_FRAGMENT_CHARS,
+) -> list[Fragment]:
+    """Windows around the matches: nearby matches share a window, each window cut at word edges."""
+    windows: list[Fragment] = []
+    group: list[Span] = []
+
+    def close() -> None:
+        start = _snap_start(text, group[0][0] - context)
+        end = _snap_end(text, group[-1][1] + context)
+        # Snapping never cuts into a match.
+        start = min(start, group[0][0])
+        end = max(end, group[-1][1])
+        windows.append(Fragment(start, end, tuple(group)))
+
+    for span in spans:
+        if group and span[1] - group[0][0] > max_chars - 2 * context:
+            close()
+            group = []
+        group.append(span)
+    if group:
+        close()
+    # Windows grown by context may overlap: join those.
+    joined: list[Fragment] = []
+    for window in windows:
+        if joined and window.start <= joined[-1].end:
+            last = joined[-1]
+            joined[-1] = Fragment(last.start, max(last.end, window.end), last.spans + window.spans)
+        else:
+            joined.append(window)
+    return joined
+
+
+def best_fragments(text: str, found: list[Fragment], limit: int = MAX_FRAGMENTS) -> list[Fragment]:
+    """The `limit` best fragments, back in text order."""
+    def key(fragment: Fragment) -> tuple[int, int, int]:
+        distinct, count = fragment.score(text)
+        return -distinct, -count, fragment.start
+
+    ranked = sorted(found, key=key)
+    return sorted(ranked[:limit], key=lambda f: f.start)
+
+
+def mark(text: str, spans: Iterable[Span], start: int = 0, end: int | None = None) -> str:
+    """`text[start:end]` escaped, with `<mark>` around the spans (which must lie inside)."""
+    end = len(text) if end is None else end
+    parts: list[str] = []
+    position = start
+    for span_start, span_end in spans:
+        parts.append(html.escape(text[position:span_start]))
+        parts.append("<mark>" + html.escape(text[span_start:span_end]) + "</mark>")
+        position = span_end
+    parts.append(html.escape(text[position:end]))
+    return "".join(parts)
+
+
+def _flatten(fragment_html: str) -> str:
+    """One line per snippet: paragraph breaks become single spaces."""
+    return _SPACES.sub(" ", fragment_html)
+
+
+def snippet(
+    text: str,
+    terms: Collection[str],
+    analyzer: Analyzer,
+    *,
+    short_chars: int = SHORT_TEXT_CHARS,
+    max_fragments: int = MAX_FRAGMENTS,
+) -> str:
+    """An HTML-safe snippet: the whole text if short, else up to `max_fragments` marked windows."""
+    spans = match_spans(text, terms, analyzer)
+    if len(text) <= short_chars:
+        return _flatten(mark(text, merge_spans(text, spans)))
+    if not spans:
+        return lead(text)
+    chosen = best_fragments(text, fragments(text, spans), max_fragments)
+    parts = []
+    for fragment in chosen:
+        marked = mark(text, merge_spans(text, fragment.spans), fragment.start, fragment.end)
+        parts.append(_flatten(marked).strip())
+    prefix = ELLIPSIS if chosen[0].start > 0 else ""
+    suffix = ELLIPSIS if chosen[-1].end < len(text) else ""
+    return prefix + f" {ELLIPSIS} ".join(parts) + suffix
+
+
+def lead(text: str, chars: int = LEAD_CHARS) -> str:
+    """The escaped start of a text, cut at a word edge, for hits without marked words."""
+    if len(text) <= chars:
+        return _flatten(html.escape(text))
+    end = _snap_end(text, chars)
+    return _flatten(html.escape(text[:end])).rstrip() + ELLIPSIS
+
+
+def highlight_all(text: str, terms: Collection[str], analyzer: Analyzer) -> str:
+    """The whole text escaped, matches marked, line breaks kept (the transcript page)."""
+    return mark(text, merge_spans(text, match_spans(text, terms, analyzer)))

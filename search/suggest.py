@@ -1,0 +1,72 @@
+"""Spelling suggestions ("did you mean"): rare words of a query replaced by close, frequent real words.
+
+Candidates come from the unstemmed spelling field, so a suggestion is always a word
+someone said, never a stem.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from whoosh.reading import IndexReader
+
+from index.analysis import STOP_WORDS
+from index.schema import SPELLING_FIELD
+from search.query import text_words
+
+# A word found in fewer utterances than this may be a misspelling.
+FEW_HITS = 2
+# A replacement must be this many times more frequent than the word it replaces.
+MIN_GAIN = 10
+MAX_DISTANCE = 2
+
+
+def correct_word(word: str, reader: IndexReader, field: str = SPELLING_FIELD) -> str | None:
+    """A close, much more frequent word of the index for a rare `word`; None if it is fine or hopeless."""
+    lowered = word.lower()
+    if lowered in STOP_WORDS or len(lowered) < 3 or lowered.isdigit():
+        return None
+    frequency = reader.doc_frequency(field, lowered)
+    if frequency >= FEW_HITS:
+        return None
+    needed = max(1, frequency * MIN_GAIN)
+    # Unknown words may be two edits away; a word that exists must be one edit from a better one.
+    max_distance = MAX_DISTANCE if frequency == 0 else 1
+    for distance in range(1, max_distance + 1):
+        # prefix=1: misspellings rarely change the first letter, and it keeps the scan short.
+        candidates = [
+            (reader.doc_frequency(field, term), term)
+            for term in reader.terms_within(field, lowered, distance, prefix=1)
+            if term != lowered
+        ]
+        good = [(f, t) for f, t in candidates if f >= needed]
+        if good:
+            best = min(good, key=lambda item: (-item[0], item[1]))[1]
+            return _same_case(word, best)
+    return None
+
+
+def _same_case(original: str, replacement: str) -> str:
+    """The replacement written like the original: Capitalised, UPPER or lower."""
+    if original.isupper() and len(original) > 1:
+        return replacement.upper()
+    if original[:1].isupper():
+        return replacement[:1].upper() + replacement[1:]
+    return replacement
+
+
+def suggest(
+    query_text: str,
+    reader: IndexReader,
+    correct: Callable[[str, IndexReader], str | None] = correct_word,
+) -> str | None:
+    """The query with its rare words corrected, or None when no word has a better spelling."""
+    corrected = query_text
+    changed = False
+    # Right to left, so earlier positions stay valid while replacing.
+    for word in reversed(text_words(query_text)):
+        replacement = correct(word.word, reader)
+        if replacement and replacement.lower() != word.word.lower():
+            corrected = corrected[: word.start] + replacement + corrected[word.end :]
+            changed = True
+    return corrected if changed else None

@@ -1,0 +1,238 @@
+"""The JSON API through Flask's test client on a real index: search, CSV, transcripts, trend, errors."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from index.models import Transcript
+from search.types import FACET_NAMES
+from web import create_app
+from web.settings import Settings
+
+
+@pytest.fixture
+def app(index_dir: Path) -> Iterator[Flask]:
+    app = create_app(Settings(index_dir=index_dir))
+    yield app
+    app.extensions["verbatim"].close()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+def get_json(client: FlaskClient, url: str, status: int = 200) -> dict:
+    response = client.get(url)
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert response.content_type == "application/json"
+    return response.get_json()
+
+
+# --- /api/search
+
+
+def test_search_returns_the_design_json(client):
+    data = get_json(client, "/api/search?q=Geneva&per_page=2")
+    assert list(data) == ["query", "mode", "total", "page", "per_page", "hits", "facets", "suggestion"]
+    summary = (data["query"], data["mode"], data["total"], data["page"], data["per_page"])
+    assert summary == ("Geneva", "keyword", 3, 1, 2)
+    assert len(data["hits"]) == 2
+    assert list(data["hits"][0]) == [
+        "id", "transcript_id", "seq", "speaker", "role", "kind", "date", "title", "place", "score", "snippet",
+    ]  # fmt: skip
+    assert all("<mark>Geneva</mark>" in hit["snippet"] for hit in data["hits"])
+    assert list(data["facets"]) == list(FACET_NAMES)
+    assert sorted(data["facets"]["speaker"], key=lambda v: v["value"]) == [
+        {"value": "John Kerry", "count": 1},
+        {"value": "Sergei Lavrov", "count": 1},
+        {"value": "Vladimir Putin", "count": 1},
+    ]
+    assert data["facets"]["year"] == [{"value": "2013", "count": 3}]
+    assert data["suggestion"] is None
+
+
+def test_search_hit_fields_match_the_utterance(client):
+    data = get_json(client, "/api/search?q=Communique&speaker=John+Kerry")
+    assert data["total"] == 1
+    hit = data["hits"][0]
+    assert {k: v for k, v in hit.items() if k not in ("score", "snippet")} == {
+        "id": "t-kerry:2",
+        "transcript_id": "t-kerry",
+        "seq": 2,
+        "speaker": "John Kerry",
+        "role": "US Secretary of State",
+        "kind": "speech",
+        "date": "2013-05-07",
+        "title": "Meeting with US Secretary of State John Kerry",
+        "place": "The Kremlin, Moscow",
+    }
+    assert hit["score"] > 0
+
+
+def test_repeated_filters_are_ored_and_different_filters_anded(client):
+    assert get_json(client, "/api/search?speaker=John+Kerry&speaker=Sergei+Lavrov")["total"] == 4
+    both = get_json(
+        client, "/api/search?speaker=John+Kerry&speaker=Sergei+Lavrov&year=2013&place=The+Kremlin%2C+Moscow"
+    )
+    assert [hit["id"] for hit in both["hits"]] == ["t-kerry:2", "t-kerry:4"]
+
+
+def test_search_reports_timing_in_a_header(client):
+    response = client.get("/api/search?q=Geneva")
+    assert re.fullmatch(r"search;dur=\d+\.\d", response.headers["Server-Timing"])
+
+
+def test_suggestion_for_a_misspelt_query(client):
+    assert get_json(client, "/api/search?q=inflaton")["suggestion"] == "inflation"
+
+
+@pytest.mark.parametrize(
+    ("url", "error"),
+    [
+        ("/api/search?year=13", "year must be four digits like 2013, got '13'"),
+        ("/api/search?sort=up", "unknown sort 'up': use one of relevance, date, -date"),
+        ("/api/search?per_page=500", "per_page must be between 1 and 200, got 500"),
+        ("/api/search?to=yesterday", "to must be a date like 2013-05-07, got 'yesterday'"),
+        ("/api/search?format=xml", "unknown format 'xml': use json or csv"),
+    ],
+)
+def test_bad_parameters_are_400_json(client, url, error):
+    assert get_json(client, url, 400) == {"error": error}
+
+
+def test_unavailable_search_mode_is_400_json(client):
+    # The test index has no embedding vectors, so semantic modes cannot run.
+    assert get_json(client, "/api/search?q=Geneva&mode=hybrid", 400)["error"].startswith("mode 'hybrid'")
+
+
+def test_malformed_query_is_400_with_its_position(client):
+    data = get_json(client, "/api/search?q=Syria+AND", 400)
+    assert data["position"] == 6
+    assert data["error"].startswith("AND at position 6 has no term after it")
+
+
+# --- CSV export
+
+
+def test_csv_exports_every_hit_with_full_text_and_a_link(client):
+    response = client.get("/api/search?q=Geneva&per_page=1&format=csv")
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv"
+    assert response.headers["Content-Disposition"] == 'attachment; filename="verbatim-geneva.csv"'
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    assert rows[0] == ["id", "date", "speaker", "role", "title", "place", "text", "link"]
+    by_id = {row[0]: row for row in rows[1:]}
+    assert set(by_id) == {"t-kerry:2", "t-lavrov:0", "t-lavrov:1"}  # all hits, not one page
+    assert by_id["t-kerry:2"] == [
+        "t-kerry:2",
+        "2013-05-07",
+        "John Kerry",
+        "US Secretary of State",
+        "Meeting with US Secretary of State John Kerry",
+        "The Kremlin, Moscow",
+        "We have both embraced, in the Geneva Communique, a common approach to Syria.",
+        "http://localhost/t/t-kerry?q=Geneva#u2",
+    ]
+
+
+def test_csv_follows_filters_and_sort(client):
+    response = client.get("/api/search?speaker=Vladimir+Putin&sort=date&format=csv")
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))[1:]
+    assert [row[0] for row in rows] == ["t-kerry:1", "t-kerry:3", "t-lavrov:0", "t-economy:0", "t-economy:1"]
+    assert rows[0][7] == "http://localhost/t/t-kerry#u1"
+    assert response.headers["Content-Disposition"] == 'attachment; filename="verbatim-browse.csv"'
+
+
+def test_csv_of_no_hits_is_the_header_alone(client):
+    response = client.get("/api/search?q=zebra&format=csv")
+    assert response.get_data(as_text=True).splitlines() == ["id,date,speaker,role,title,place,text,link"]
+
+
+def test_csv_with_a_malformed_query_is_a_400_before_any_csv(client):
+    assert get_json(client, "/api/search?q=%22open&format=csv", 400)["position"] == 0
+
+
+# --- /api/transcripts/<id>
+
+
+def test_transcript_json_round_trips_to_the_indexed_transcript(client, transcripts):
+    data = get_json(client, "/api/transcripts/t-lavrov")
+    assert Transcript.from_dict(data) == transcripts[1]
+    assert data["utterances"][2]["text"] == "Terrorists <script>alert(1)</script> must be fought together."
+
+
+def test_unknown_transcript_is_404_json(client):
+    assert get_json(client, "/api/transcripts/nope", 404) == {"error": "no transcript with id 'nope'"}
+
+
+# --- /api/trend
+
+
+def test_trend_counts_hits_per_year_against_that_years_utterances(client):
+    data = get_json(client, "/api/trend?q=Geneva")
+    assert data["query"] == "Geneva" and data["total"] == 3
+    assert data["years"] == [
+        {"year": 2013, "hits": 3, "utterances": 8, "per_10k": 3750.0},
+        {"year": 2014, "hits": 0, "utterances": 2, "per_10k": 0.0},
+    ]
+
+
+def test_trend_for_one_speaker_is_relative_to_that_speakers_turns(client):
+    data = get_json(client, "/api/trend?q=Geneva&speaker=Vladimir+Putin")
+    assert data["filters"]["speaker"] == ["Vladimir Putin"]
+    assert data["years"] == [
+        {"year": 2013, "hits": 1, "utterances": 3, "per_10k": 3333.33},
+        {"year": 2014, "hits": 0, "utterances": 2, "per_10k": 0.0},
+    ]
+
+
+def test_trend_needs_a_query(client):
+    assert get_json(client, "/api/trend", 400) == {"error": "trend needs a query: /api/trend?q=…"}
+    assert "year must be four digits" in get_json(client, "/api/trend?q=x&year=x", 400)["error"]
+
+
+# --- /api/openapi.json and the rest of /api
+
+
+def test_openapi_describes_exactly_the_api_routes(app, client):
+    doc = get_json(client, "/api/openapi.json")
+    assert doc["openapi"] == "3.1.0"
+    routes = {
+        re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule)
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint.startswith("api.") and rule.endpoint != "api.unknown"
+    }
+    assert set(doc["paths"]) == routes
+    search_params = {p["name"] for p in doc["paths"]["/api/search"]["get"]["parameters"]}
+    assert search_params == {
+        "q", *FACET_NAMES, "from", "to", "sort", "page", "per_page", "mode", "facet_limit", "format",
+    }  # fmt: skip
+    refs = re.findall(r'"\$ref": "#/components/schemas/(\w+)"', client.get("/api/openapi.json").get_data(as_text=True))
+    assert set(refs) <= set(doc["components"]["schemas"])
+
+
+@pytest.mark.parametrize("url", ["/api/", "/api/nothing", "/api/search/extra"])
+def test_unknown_api_urls_are_404_json(client, url):
+    assert "no API endpoint" in get_json(client, url, 404)["error"]
+
+
+def test_wrong_method_is_405_json(client):
+    response = client.post("/api/search")
+    assert response.status_code == 405
+    assert response.get_json()["error"].startswith("The method is not allowed")
+
+
+def test_api_without_an_index_is_503_json(tmp_path):
+    client = create_app(Settings(index_dir=tmp_path / "missing")).test_client()
+    for url in ("/api/search", "/api/transcripts/x", "/api/trend?q=x"):
+        data = get_json(client, url, 503)
+        assert data["error"].startswith(f"no index at {tmp_path / 'missing'}")

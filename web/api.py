@@ -1,0 +1,139 @@
+"""The JSON API under /api (DESIGN §5); errors are JSON `{"error": …}` with a 4xx status."""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request, stream_with_context, url_for
+
+from index.errors import BadQuery, NotFound, SemanticUnavailable
+from search.types import FACET_NAMES, Hit, SearchRequest
+from web import current_engine
+from web.openapi import openapi_document
+from web.texts import UtteranceTexts
+from web.trend import year_trend
+
+bp = Blueprint("api", __name__)
+
+FORMATS = ("json", "csv")
+CSV_COLUMNS = ("id", "date", "speaker", "role", "title", "place", "text", "link")
+
+
+@bp.errorhandler(BadQuery)
+def _bad_query(error: BadQuery) -> Any:
+    body: dict[str, Any] = {"error": error.message}
+    if error.position is not None:
+        body["position"] = error.position
+    return jsonify(body), 400
+
+
+@bp.errorhandler(SemanticUnavailable)
+def _semantic_unavailable(error: SemanticUnavailable) -> Any:
+    return jsonify({"error": str(error) or "semantic search is not available on this server"}), 400
+
+
+@bp.errorhandler(NotFound)
+def _not_found(error: NotFound) -> Any:
+    return jsonify({"error": str(error) or "not found"}), 404
+
+
+@bp.get("/search")
+def search() -> Any:
+    """Search utterances: the DESIGN §5 JSON, or every hit as CSV with `format=csv`."""
+    output = request.args.get("format", "json")
+    if output not in FORMATS:
+        raise BadQuery(f"unknown format {output!r}: use json or csv")
+    search_request = SearchRequest.from_params(request.args.to_dict(flat=False))
+    engine = current_engine()
+    if output == "csv":
+        return _csv_response(search_request)
+    response = engine.search(search_request)
+    result = jsonify(response.to_dict())
+    result.headers["Server-Timing"] = f"search;dur={response.elapsed_ms:.1f}"
+    return result
+
+
+@bp.get("/transcripts/<transcript_id>")
+def transcript(transcript_id: str) -> Any:
+    """One transcript with all its utterances."""
+    try:
+        document = current_engine().get_transcript(transcript_id)
+    except NotFound:
+        raise NotFound(f"no transcript with id {transcript_id!r}") from None
+    return jsonify(document.to_dict())
+
+
+@bp.get("/trend")
+def trend() -> Any:
+    """Hits per year for `q` (with optional filters), absolute and per 10,000 utterances."""
+    search_request = SearchRequest.from_params(request.args.to_dict(flat=False))
+    if not search_request.q:
+        raise BadQuery("trend needs a query: /api/trend?q=…")
+    years = year_trend(current_engine(), search_request)
+    return jsonify(
+        {
+            "query": search_request.q,
+            "filters": {name: list(search_request.filters.get(name, ())) for name in FACET_NAMES},
+            "from": search_request.date_from.isoformat() if search_request.date_from else None,
+            "to": search_request.date_to.isoformat() if search_request.date_to else None,
+            "total": sum(year.hits for year in years),
+            "years": [year.to_dict() for year in years],
+        }
+    )
+
+
+@bp.get("/openapi.json")
+def openapi() -> Any:
+    """The OpenAPI 3.1 description of this API."""
+    return jsonify(openapi_document(request.host_url.rstrip("/")))
+
+
+@bp.route("/", defaults={"rest": ""})
+@bp.route("/<path:rest>")
+def unknown(rest: str) -> Any:
+    """Anything else under /api: a JSON 404 that points to the description."""
+    return jsonify({"error": f"no API endpoint /api/{rest}; see /api/openapi.json"}), 404
+
+
+def _csv_response(search_request: SearchRequest) -> Response:
+    """Every hit as CSV, streamed; a malformed query fails before the first byte is sent."""
+    engine = current_engine()
+    hits = engine.iter_hits(search_request)
+    first = next(hits, None)
+    all_hits = itertools.chain([first], hits) if first is not None else iter(())
+    texts = UtteranceTexts(engine)
+
+    def rows() -> Iterator[str]:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(CSV_COLUMNS)
+        for hit in all_hits:
+            writer.writerow(_csv_row(hit, texts(hit), search_request.q))
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+        yield buffer.getvalue()
+
+    filename = _slug(search_request.q) or "browse"
+    return Response(
+        stream_with_context(rows()),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="verbatim-{filename}.csv"'},
+    )
+
+
+def _csv_row(hit: Hit, text: str, q: str) -> list[str]:
+    link = url_for(
+        "pages.transcript", transcript_id=hit.transcript_id, q=q or None, _anchor=f"u{hit.seq}", _external=True
+    )
+    return [hit.id, hit.date.isoformat(), hit.speaker, hit.role, hit.title, hit.place, text, link]
+
+
+def _slug(text: str) -> str:
+    """A file-name-safe short form of the query."""
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:40]

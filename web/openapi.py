@@ -1,0 +1,239 @@
+"""The OpenAPI 3.1 description of /api, written by hand to match DESIGN §5."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from search.types import DEFAULT_FACET_LIMIT, FACET_NAMES, MAX_PER_PAGE, MODES, SORTS
+
+
+def _param(name: str, description: str, schema: dict[str, Any], *, repeated: bool = False) -> dict[str, Any]:
+    if repeated:
+        return {
+            "name": name,
+            "in": "query",
+            "description": description,
+            "schema": {"type": "array", "items": schema},
+            "style": "form",
+            "explode": True,
+        }
+    return {"name": name, "in": "query", "description": description, "schema": schema}
+
+
+_QUERY = _param(
+    "q",
+    'Query: words (stemmed, ANDed), "exact phrase", "phrase"~3, AND/OR/NOT, (), wild*, '
+    'fields such as speaker:"Vladimir Putin" or year:2018. Empty browses, newest first.',
+    {"type": "string", "maxLength": 2000},
+)
+_FILTERS = [
+    _param(
+        name,
+        f"Filter by {name}; repeat for OR within the facet (AND across facets).",
+        {"type": "string"},
+        repeated=True,
+    )
+    for name in FACET_NAMES
+]
+_DATES = [
+    _param("from", "First date, inclusive (YYYY-MM-DD).", {"type": "string", "format": "date"}),
+    _param("to", "Last date, inclusive (YYYY-MM-DD).", {"type": "string", "format": "date"}),
+]
+_SEARCH_PARAMS = [
+    _QUERY,
+    *_FILTERS,
+    *_DATES,
+    _param("sort", "relevance, date (oldest first) or -date (newest first).", {"type": "string", "enum": list(SORTS)}),
+    _param("page", "Page number, from 1.", {"type": "integer", "minimum": 1, "default": 1}),
+    _param("per_page", "Hits per page.", {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": 20}),
+    _param("mode", "Keyword, semantic or hybrid search.", {"type": "string", "enum": list(MODES)}),
+    _param(
+        "facet_limit",
+        "Values per facet (0 for all).",
+        {"type": "integer", "minimum": 0, "default": DEFAULT_FACET_LIMIT},
+    ),
+]
+
+_ERROR = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {"type": "string"},
+        "position": {"type": "integer", "description": "Character offset in q where the query went wrong."},
+    },
+}
+_HIT = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "string", "examples": ["kremlin-17890:9"]},
+        "transcript_id": {"type": "string"},
+        "seq": {"type": "integer"},
+        "speaker": {"type": "string"},
+        "role": {"type": "string"},
+        "kind": {"type": "string", "enum": ["speech", "address", "narration"]},
+        "date": {"type": "string", "format": "date"},
+        "title": {"type": "string"},
+        "place": {"type": "string"},
+        "score": {"type": "number"},
+        "snippet": {"type": "string", "description": "Escaped text; only <mark> tags are added."},
+    },
+}
+_FACET_VALUES = {
+    "type": "array",
+    "items": {"type": "object", "properties": {"value": {"type": "string"}, "count": {"type": "integer"}}},
+}
+_SEARCH_RESULT = {
+    "type": "object",
+    "properties": {
+        "query": {"type": "string"},
+        "mode": {"type": "string"},
+        "total": {"type": "integer"},
+        "page": {"type": "integer"},
+        "per_page": {"type": "integer"},
+        "hits": {"type": "array", "items": {"$ref": "#/components/schemas/Hit"}},
+        "facets": {
+            "type": "object",
+            "description": "Per facet, values by descending count, counted with the other facets' filters.",
+            "properties": {name: _FACET_VALUES for name in FACET_NAMES},
+        },
+        "suggestion": {"type": ["string", "null"], "description": "A corrected query, if likely misspelt."},
+    },
+}
+_UTTERANCE = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "string"},
+        "transcript_id": {"type": "string"},
+        "seq": {"type": "integer"},
+        "speaker": {"type": "string"},
+        "role": {"type": "string"},
+        "kind": {"type": "string"},
+        "text": {"type": "string"},
+    },
+}
+_TRANSCRIPT = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "string"},
+        "title": {"type": "string"},
+        "summary": {"type": "string"},
+        "date": {"type": "string", "format": "date"},
+        "time": {"type": ["string", "null"]},
+        "place": {"type": ["string", "null"]},
+        "section": {"type": ["string", "null"]},
+        "topics": {"type": "array", "items": {"type": "string"}},
+        "geography": {"type": "array", "items": {"type": "string"}},
+        "persons": {"type": "array", "items": {"type": "string"}},
+        "source": {"type": "string"},
+        "utterances": {"type": "array", "items": {"$ref": "#/components/schemas/Utterance"}},
+    },
+}
+_TREND = {
+    "type": "object",
+    "properties": {
+        "query": {"type": "string"},
+        "filters": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
+        "from": {"type": ["string", "null"], "format": "date"},
+        "to": {"type": ["string", "null"], "format": "date"},
+        "total": {"type": "integer"},
+        "years": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "year": {"type": "integer"},
+                    "hits": {"type": "integer"},
+                    "utterances": {
+                        "type": "integer",
+                        "description": "Utterances of that year admitted by the same filters, without the query.",
+                    },
+                    "per_10k": {"type": "number", "description": "hits per 10,000 of those utterances."},
+                },
+            },
+        },
+    },
+}
+
+
+def _json(schema_ref: str, description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": {"$ref": schema_ref}}}}
+
+
+_BAD = _json("#/components/schemas/Error", "Malformed query or bad parameter.")
+
+
+def openapi_document(server_url: str) -> dict[str, Any]:
+    """The OpenAPI document, with this server as its base URL."""
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Verbatim API",
+            "version": "1",
+            "description": "Search political transcripts by who said what, when and where.",
+        },
+        "servers": [{"url": server_url}],
+        "paths": {
+            "/api/search": {
+                "get": {
+                    "summary": "Search utterances",
+                    "parameters": [
+                        *_SEARCH_PARAMS,
+                        _param(
+                            "format",
+                            "json (default) or csv (every hit, not one page).",
+                            {"type": "string", "enum": ["json", "csv"]},
+                        ),
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "One page of hits with facet counts; with format=csv every hit "
+                            "as CSV (id, date, speaker, role, title, place, text, link).",
+                            "content": {
+                                "application/json": {"schema": {"$ref": "#/components/schemas/SearchResult"}},
+                                "text/csv": {"schema": {"type": "string"}},
+                            },
+                        },
+                        "400": _BAD,
+                    },
+                }
+            },
+            "/api/transcripts/{transcript_id}": {
+                "get": {
+                    "summary": "A transcript with its utterances",
+                    "parameters": [
+                        {"name": "transcript_id", "in": "path", "required": True, "schema": {"type": "string"}}
+                    ],
+                    "responses": {
+                        "200": _json("#/components/schemas/Transcript", "The transcript."),
+                        "404": _json("#/components/schemas/Error", "No transcript with that id."),
+                    },
+                }
+            },
+            "/api/trend": {
+                "get": {
+                    "summary": "Hits per year, absolute and per 10,000 utterances",
+                    "parameters": [{**_QUERY, "required": True}, *_FILTERS, *_DATES],
+                    "responses": {
+                        "200": _json("#/components/schemas/Trend", "Every year with utterances."),
+                        "400": _BAD,
+                    },
+                }
+            },
+            "/api/openapi.json": {
+                "get": {
+                    "summary": "This description",
+                    "responses": {"200": {"description": "OpenAPI 3.1 document.", "content": {"application/json": {}}}},
+                }
+            },
+        },
+        "components": {
+            "schemas": {
+                "Error": _ERROR,
+                "Hit": _HIT,
+                "SearchResult": _SEARCH_RESULT,
+                "Utterance": _UTTERANCE,
+                "Transcript": _TRANSCRIPT,
+                "Trend": _TREND,
+            }
+        },
+    }

@@ -1,0 +1,329 @@
+"""Pages for people: the search page (results or KWIC), a transcript in context, query help."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import itertools
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+from markupsafe import Markup
+
+from index.analysis import STOP_WORDS
+from index.errors import BadQuery, NotFound, SemanticUnavailable
+from search import kwic
+from search.engine import Engine
+from search.types import MAX_QUERY_CHARS, FacetResult, FacetValue, Hit, SearchRequest, SearchResponse
+from web import current_engine
+from web.histogram import histogram
+from web.texts import UtteranceTexts
+from web.urls import FILTER_NAMES, Params, params_of, query_string, replace, toggle, without
+
+bp = Blueprint("pages", __name__)
+
+VIEWS = ("results", "kwic")
+KWIC_PER_PAGE = 100
+KWIC_MAX_HITS = 5_000
+FACET_VISIBLE = 8
+FACET_LABELS = {
+    "speaker": "Speaker",
+    "role": "Role",
+    "year": "Year",
+    "place": "Place",
+    "topic": "Topic",
+    "geography": "Geography",
+    "from": "From",
+    "to": "To",
+}
+SORT_LABELS = {"relevance": "Best match", "-date": "Newest", "date": "Oldest"}
+KWIC_SORT_LABELS = {"": "Hit order", "left": "Left word", "right": "Right word"}
+
+
+@dataclass(frozen=True)
+class Link:
+    """A labelled link of the search page (chip, toggle, facet value, pager entry)."""
+
+    label: str
+    href: str
+    current: bool = False
+    count: int | None = None
+
+
+@dataclass(frozen=True)
+class FacetView:
+    """A facet as the sidebar shows it: the first values, the rest behind "more"."""
+
+    name: str
+    label: str
+    shown: tuple[Link, ...]
+    more: tuple[Link, ...]
+    error: str | None = None
+
+
+@bp.get("/")
+def search() -> Any:
+    """The search page; every state is a plain URL, an empty query browses the newest first."""
+    raw = list(request.args.items(multi=True))
+    params = params_of(raw)
+    if len(params) != len(raw):  # drop the empty fields a submitted form leaves behind
+        return redirect(_search_url(params))
+    engine = current_engine()
+    page = _PageState.of(params)
+    try:
+        view = _choice("view", VIEWS)
+        kwic_sort = _choice("kwic_sort", kwic.SORTS)
+        search_request = SearchRequest.from_params(request.args.to_dict(flat=False))
+        if view == "kwic":
+            return _render_kwic(engine, page, search_request, kwic_sort)
+        response = engine.search(search_request)
+    except (BadQuery, SemanticUnavailable) as error:
+        return _render_error(page, error)
+    return render_template("search.html", **page.context(response))
+
+
+@bp.get("/t/<transcript_id>")
+def transcript(transcript_id: str) -> Any:
+    """One transcript as published, every turn anchored `#u<seq>`, query words highlighted."""
+    engine = current_engine()
+    try:
+        document = engine.get_transcript(transcript_id)
+    except NotFound:
+        abort(404, f"There is no transcript with the id “{transcript_id}”.")
+    q = request.args.get("q", "").strip()
+    matches: dict[int, str] = {}
+    error: BadQuery | None = None
+    if len(q) > MAX_QUERY_CHARS:
+        error = BadQuery(f"query too long: {len(q)} characters (at most {MAX_QUERY_CHARS})")
+    elif q:
+        try:
+            matches = engine.transcript_matches(transcript_id, q)
+        except BadQuery as bad:
+            error = bad
+    hit_seqs = sorted(matches)
+    neighbours = {
+        seq: (hit_seqs[i - 1] if i > 0 else None, hit_seqs[i + 1] if i + 1 < len(hit_seqs) else None)
+        for i, seq in enumerate(hit_seqs)
+    }
+    texts = {seq: Markup(html) for seq, html in matches.items()}  # escaped by the engine, <mark> only
+    status = 400 if error else 200
+    return (
+        render_template(
+            "transcript.html",
+            transcript=document,
+            q=q,
+            error=error,
+            texts=texts,
+            hit_seqs=hit_seqs,
+            neighbours=neighbours,
+        ),
+        status,
+    )
+
+
+@bp.get("/help")
+def help_page() -> Any:
+    """How to write queries, use filters and the API."""
+    return render_template("help.html", q="")
+
+
+def _choice(name: str, allowed: tuple[str, ...]) -> str:
+    """A single-valued parameter that must be one of `allowed` (the first is the default)."""
+    value = request.args.get(name, allowed[0])
+    if value not in allowed:
+        shown = ", ".join(v for v in allowed if v)
+        raise BadQuery(f"unknown {name} {value!r}: use one of {shown}")
+    return value
+
+
+def _search_url(params: Params) -> str:
+    return url_for("pages.search") + (query_string(params) if params else "")
+
+
+@dataclass(frozen=True)
+class _PageState:
+    """What the search page derives from its URL, whatever the engine says."""
+
+    params: Params
+    q: str
+
+    @classmethod
+    def of(cls, params: Params) -> "_PageState":
+        q = next((v.strip() for n, v in reversed(params) if n == "q"), "")
+        return cls(params=params, q=q)
+
+    def url(self, params: Params) -> str:
+        return _search_url(params)
+
+    def values(self, name: str) -> list[str]:
+        return [v for n, v in self.params if n == name]
+
+    def chips(self) -> list[Link]:
+        """Active filters, each a link that removes it."""
+        return [
+            Link(f"{FACET_LABELS[name]}: {value}", self.url(toggle(self.params, name, value)))
+            for name, value in self.params
+            if name in FILTER_NAMES
+        ]
+
+    def hidden_fields(self) -> list[tuple[str, str]]:
+        """State the search box form carries along (not q, page, or the dates it shows itself)."""
+        return [(n, v) for n, v in self.params if n not in ("q", "page", "from", "to")]
+
+    def base_context(self) -> dict[str, Any]:
+        """Template variables every state of the search page has, even a failed search."""
+        chips = self.chips()
+        view = (self.values("view") or ["results"])[-1]
+        return {
+            "q": self.q,
+            "params": self.params,
+            "chips": chips,
+            "clear_filters": self.url(without(self.params, *FILTER_NAMES)) if chips else None,
+            "hidden_fields": self.hidden_fields(),
+            "date_from": (self.values("from") or [""])[-1],
+            "date_to": (self.values("to") or [""])[-1],
+            "view": view,
+            "view_links": [
+                Link("Results", self.url(replace(self.params, view=None, kwic_sort=None)), view != "kwic"),
+                Link("KWIC", self.url(replace(self.params, view="kwic")), view == "kwic"),
+            ],
+            "csv_url": url_for("api.search") + query_string(replace(without(self.params, "view", "kwic_sort"), format="csv")),
+        }
+
+    def context(self, response: SearchResponse) -> dict[str, Any]:
+        """Template variables for a successful search."""
+        request_ = response.request
+        return {
+            **self.base_context(),
+            "response": response,
+            "facets": [self.facet_view(facet) for facet in response.facets],
+            "histogram": histogram(_facet(response, "year"), self.values("year")),
+            "year_links": {
+                str(v.value): self.url(toggle(self.params, "year", v.value)) for v in _facet(response, "year")
+            },
+            "groups": [
+                (hits[0], hits)
+                for hits in (list(g) for _, g in itertools.groupby(response.hits, key=lambda h: h.transcript_id))
+            ],
+            "context_url": self.context_url,
+            "speaker_url": lambda hit: self.url(toggle(self.params, "speaker", hit.speaker))
+            if hit.speaker not in self.values("speaker")
+            else None,
+            "suggestion_url": self.url(replace(self.params, q=response.suggestion)) if response.suggestion else None,
+            "sort_links": self.sort_links(request_),
+            "pager": self.pager(request_.page, response.pages),
+            "first_page_url": self.url(replace(self.params, page=None)),
+            "browsing": not request_.q,
+            "only_stop_words": only_stop_words(request_.q),
+        }
+
+    def sort_links(self, request_: SearchRequest) -> list[Link]:
+        """Sort choices; without a query there is nothing to rank, so "newest" is the default."""
+        if not request_.q:
+            newest = request_.sort in ("relevance", "-date")
+            return [
+                Link(SORT_LABELS["-date"], self.url(replace(self.params, sort=None)), newest),
+                Link(SORT_LABELS["date"], self.url(replace(self.params, sort="date")), not newest),
+            ]
+        return [
+            Link(label, self.url(replace(self.params, sort=None if key == "relevance" else key)), key == request_.sort)
+            for key, label in SORT_LABELS.items()
+        ]
+
+    def context_url(self, hit: Hit) -> str:
+        """The hit's utterance in its transcript, query words highlighted."""
+        return url_for("pages.transcript", transcript_id=hit.transcript_id, q=self.q or None, _anchor=f"u{hit.seq}")
+
+    def facet_view(self, facet: FacetResult) -> FacetView:
+        """Sidebar entries of a facet: selected values always shown, links toggle them."""
+        selected = self.values(facet.name)
+        values = list(facet.values)
+        listed = {v.value for v in values}
+        values += [FacetValue(value, 0, True) for value in selected if value not in listed]
+        if facet.name == "year":
+            values.sort(key=lambda v: v.value, reverse=True)
+        links = [
+            Link(v.value, self.url(toggle(self.params, facet.name, v.value)), v.value in selected, v.count)
+            for v in values
+        ]
+        shown = [link for i, link in enumerate(links) if i < FACET_VISIBLE or link.current]
+        more = [link for i, link in enumerate(links) if not (i < FACET_VISIBLE or link.current)]
+        return FacetView(facet.name, FACET_LABELS.get(facet.name, facet.name), tuple(shown), tuple(more), facet.error)
+
+    def pager(self, page: int, pages: int) -> list[Link]:
+        """Previous, first, a window around the current page, last, next ('…' where pages are skipped)."""
+        if pages <= 1 and page <= 1:
+            return []
+        wanted = sorted({1, pages, *range(max(1, page - 2), min(pages, page + 2) + 1)})
+        links: list[Link] = []
+        if page > 1:
+            links.append(Link("‹ Previous", self.url(replace(self.params, page=str(min(page - 1, pages))))))
+        previous = 0
+        for number in wanted:
+            if number - previous > 1:
+                links.append(Link("…", ""))
+            links.append(Link(str(number), self.url(replace(self.params, page=str(number))), number == page))
+            previous = number
+        if page < pages:
+            links.append(Link("Next ›", self.url(replace(self.params, page=str(page + 1)))))
+        return links
+
+
+def only_stop_words(q: str) -> bool:
+    """True if every word of the query is too common to be indexed ("the", "and" …)."""
+    found = re.findall(r"\w+", q.casefold())
+    return bool(found) and all(word in STOP_WORDS for word in found)
+
+
+def _facet(response: SearchResponse, name: str) -> tuple[FacetValue, ...]:
+    return next((f.values for f in response.facets if f.name == name), ())
+
+
+def _render_kwic(engine: Engine, page: _PageState, search_request: SearchRequest, kwic_sort: str) -> Any:
+    """The concordance: facets and counts as for results, then one line per match."""
+    summary = engine.search(dataclasses.replace(search_request, page=1, per_page=1))
+    context = page.context(summary)
+    lines: list[kwic.KwicLine] = []
+    truncated = False
+    if search_request.q:
+        texts = UtteranceTexts(engine)
+        with contextlib.closing(engine.iter_hits(search_request)) as all_hits:
+            hits = itertools.islice(all_hits, KWIC_MAX_HITS)
+            lines, truncated = kwic.kwic_lines(hits, texts, lambda text: engine.match_spans(text, search_request.q))
+        truncated = truncated or summary.total > KWIC_MAX_HITS
+        lines = kwic.sort_lines(lines, kwic_sort)
+    pages = max(1, -(-len(lines) // KWIC_PER_PAGE))
+    number = search_request.page
+    return render_template(
+        "search.html",
+        **{**context, "pager": page.pager(number, pages)},
+        kwic_lines=lines[(number - 1) * KWIC_PER_PAGE : number * KWIC_PER_PAGE],
+        kwic_total=len(lines),
+        kwic_first=(number - 1) * KWIC_PER_PAGE + 1,
+        kwic_truncated=truncated,
+        kwic_sort_links=[
+            Link(label, page.url(replace(page.params, kwic_sort=key or None)), key == kwic_sort)
+            for key, label in KWIC_SORT_LABELS.items()
+        ],
+    )
+
+
+def _render_error(page: _PageState, error: BadQuery | SemanticUnavailable) -> Any:
+    """The search page with the message (and where in the query it went wrong), status 400."""
+    position = getattr(error, "position", None)
+    message = getattr(error, "message", str(error))
+    query_parts = None
+    if position is not None and 0 <= position <= len(page.q):
+        query_parts = (page.q[:position], page.q[position:])
+    return (
+        render_template(
+            "search.html",
+            **page.base_context(),
+            error=message,
+            query_parts=query_parts,
+            response=None,
+        ),
+        400,
+    )
