@@ -24,8 +24,9 @@ from index.models import ADDRESS, NARRATION, SPEECH, Transcript, Utterance
 log = logging.getLogger(__name__)
 
 TEXT_SUFFIXES = (".txt",)
-_OPENING_QUOTES = "“”\"«‘"
 JSONL_SUFFIXES = (".jsonl",)
+# The site prints quotation marks either way round (”…“ as often as “…”).
+_OPENING_QUOTES = "“”\"«‘"
 
 # Titles and leads that say whose words an unlabelled document is.
 _NAME = r"(?P<name>(?:[A-Z][\w’'\-.]+ ){1,3}[A-Z][\w’'\-]+)"

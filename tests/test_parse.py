@@ -286,6 +286,29 @@ def test_place_read_out_before_a_quoted_question_is_not_a_speaker() -> None:
     ]
 
 
+def test_statements_read_out_under_their_source_stay_with_the_reader() -> None:
+    """`Germany: “…”` inside a speech quotes a source; a speaker who sometimes opens with a quote is still a speaker."""
+    body = (
+        "Vladimir Putin: Here is what they wrote.\n"
+        "Germany: “This is a matter of self-determination.” Good for them.\n"
+        "France: “It does not forbid it.”\n"
+        "Maria Sittel: “Will cannabis be legalised?”\n"
+        "Vladimir Putin: No.\n"
+        "Maria Sittel: Next question."
+    )
+    assert speech(body) == [
+        (
+            "Vladimir Putin",
+            "",
+            "Here is what they wrote.\n\nGermany: “This is a matter of self-determination.” Good for them."
+            "\n\nFrance: “It does not forbid it.”",
+        ),
+        ("Maria Sittel", "", "“Will cannabis be legalised?”"),
+        ("Vladimir Putin", "", "No."),
+        ("Maria Sittel", "", "Next question."),
+    ]
+
+
 def test_photo_counter_and_caption_are_dropped() -> None:
     """`5 of 8` and the caption under it are not text, in the header or in the body."""
     head = "Events\nTalks\nApril 20, 2010\n15:00\nThe Kremlin, Moscow\n5 of 8\nWith President Islam Karimov."
