@@ -79,6 +79,9 @@ class Engine:
         self._suggestions: dict[str, str | None] = {}
         searcher = self._index.searcher()
         self._use_schema(searcher.schema)
+        # The analyser loads nltk's stemmers on first use (most of a second): pay it
+        # here rather than in the first request.
+        list(self._tokens("warming up"))
         self._snapshot = _Snapshot(searcher, load_columns(searcher.reader()), _generation(searcher))
 
     # --- lifecycle

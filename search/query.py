@@ -37,9 +37,7 @@ def check_syntax(text: str) -> None:
     quote = _unclosed_quote(text)
     if quote is not None:
         raise BadQuery(
-            f'unclosed quote at position {quote}: end the phrase with another " '
-            'or remove the quote',
-            quote,
+            f'unclosed quote at position {quote}: end the phrase with another " or remove the quote', quote
         )
     opened: list[int] = []
     for match in _TOKEN.finditer(text):
@@ -54,8 +52,7 @@ def check_syntax(text: str) -> None:
             opened.pop()
     if opened:
         raise BadQuery(
-            f"'(' at position {opened[-1]} is never closed: add a ')' after the group",
-            opened[-1],
+            f"'(' at position {opened[-1]} is never closed: add a ')' after the group", opened[-1]
         )
     _check_operators(text)
 
@@ -75,20 +72,17 @@ def _check_operators(text: str) -> None:
         if token in BINARY_OPERATORS:
             if before is None or before == "(" or before in BINARY_OPERATORS or before == NOT_OPERATOR:
                 raise BadQuery(
-                    f"{token} at position {position} has no term before it: "
-                    f"put a word or phrase on both sides of {token}",
+                    f"{token} at position {position} has no term before it: put a word or phrase on both sides",
                     position,
                 )
             if after is None or after == ")" or after in BINARY_OPERATORS:
                 raise BadQuery(
-                    f"{token} at position {position} has no term after it: "
-                    f"put a word or phrase on both sides of {token}",
+                    f"{token} at position {position} has no term after it: put a word or phrase on both sides",
                     position,
                 )
         elif token == NOT_OPERATOR and (after is None or after == ")" or after in BINARY_OPERATORS):
             raise BadQuery(
-                f"NOT at position {position} has no term after it: write NOT followed by "
-                "the word to exclude",
+                f"NOT at position {position} has no term after it: write NOT before the word to exclude",
                 position,
             )
 
@@ -113,7 +107,8 @@ def parse_query(text: str, parser: qparser.QueryParser) -> query.Query | None:
         raise BadQuery(f"cannot read the query: {error}") from None
     for node in _errors(parsed):
         position = getattr(node, "startchar", None)
-        raise BadQuery(f"cannot read the query: {node.error}", position)
+        where = "" if position is None else f" at position {position}"
+        raise BadQuery(f"cannot read the query{where}: {node.error}", position)
     return parsed
 
 

@@ -10,7 +10,6 @@ from collections.abc import Callable
 
 from whoosh.reading import IndexReader
 
-from index.analysis import STOP_WORDS
 from index.schema import SPELLING_FIELD
 from search.query import text_words
 
@@ -23,9 +22,11 @@ MAX_DISTANCE = 2
 
 def correct_word(word: str, reader: IndexReader, field: str = SPELLING_FIELD) -> str | None:
     """A close, much more frequent word of the index for a rare `word`; None if it is fine or hopeless."""
-    lowered = word.lower()
-    if lowered in STOP_WORDS or len(lowered) < 3 or lowered.isdigit():
+    # The field's own analyser says how the word was indexed ("U.S." → "us"; stop words → nothing).
+    analysed = [token.text for token in reader.schema[field].analyzer(word)]
+    if len(analysed) != 1 or analysed[0].isdigit():
         return None
+    lowered = analysed[0]
     frequency = reader.doc_frequency(field, lowered)
     if frequency >= FEW_HITS:
         return None

@@ -129,7 +129,7 @@ def test_bad_options_exit_2(runner: CliRunner, index_dir: Path, args: list[str],
 @pytest.mark.parametrize(
     ("query", "message"),
     [
-        ('"geneva communique', "unclosed quote at position 0"),
+        ('"geneva communique', 'unclosed quote at position 0: end the phrase with another " or remove the quote\n'),
         ("(geneva", "never closed"),
         ("geneva AND", "no term after it"),
     ],

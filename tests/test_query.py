@@ -56,6 +56,12 @@ def total(engine: Engine, **params: object) -> int:
         ('"geneva communique"~3', ["t-lavrov:1", "t-kerry:2"]),
         ('"war on terror"', ["t-kerry:3"]),
         ("geneva NOT communique", ["t-lavrov:0"]),
+        (
+            "NOT syria",
+            ["t-economy:0", "t-economy:1", "t-lavrov:1", "t-lavrov:2",
+             "t-kerry:0", "t-kerry:1", "t-kerry:3", "t-kerry:4"],
+        ),  # fmt: skip
+        ("speaker:(putin OR kerry) syria", ["t-kerry:2", "t-lavrov:0"]),
         ("(syria OR inflation) AND NOT geneva", ["t-economy:1", "t-economy:0"]),
         ("terror*", ["t-kerry:3", "t-lavrov:2"]),
         ("terrorist", ["t-lavrov:2"]),
