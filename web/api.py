@@ -22,6 +22,7 @@ bp = Blueprint("api", __name__)
 
 FORMATS = ("json", "csv")
 CSV_COLUMNS = ("id", "date", "speaker", "role", "title", "place", "text", "link")
+MAX_SIMILAR = 50
 
 
 @bp.errorhandler(BadQuery)
@@ -85,6 +86,16 @@ def trend() -> Any:
             "years": [year.to_dict() for year in years],
         }
     )
+
+
+@bp.get("/similar/<utterance_id>")
+def similar(utterance_id: str) -> Any:
+    """Utterances of other transcripts nearest in meaning to one utterance (semantic; `limit`, default 10)."""
+    raw = request.args.get("limit", "10")
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_SIMILAR:
+        raise BadQuery(f"limit must be a whole number between 1 and {MAX_SIMILAR}, got {raw!r}")
+    hits = current_engine().similar(utterance_id, int(raw))
+    return jsonify({"id": utterance_id, "hits": [hit.to_dict() for hit in hits]})
 
 
 @bp.get("/openapi.json")

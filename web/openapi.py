@@ -154,6 +154,14 @@ _TREND = {
     },
 }
 
+_SIMILAR = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "string"},
+        "hits": {"type": "array", "items": {"$ref": "#/components/schemas/Hit"}},
+    },
+}
+
 
 def _json(schema_ref: str, description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": {"$ref": schema_ref}}}}
@@ -219,6 +227,27 @@ def openapi_document(server_url: str) -> dict[str, Any]:
                     },
                 }
             },
+            "/api/similar/{utterance_id}": {
+                "get": {
+                    "summary": "More like this: utterances of other transcripts nearest in meaning (semantic)",
+                    "parameters": [
+                        {"name": "utterance_id", "in": "path", "required": True, "schema": {"type": "string"}},
+                        {
+                            "name": "limit",
+                            "in": "query",
+                            "schema": {"type": "integer", "minimum": 1, "maximum": 50, "default": 10},
+                        },
+                    ],
+                    "responses": {
+                        "200": _json("#/components/schemas/Similar", "The nearest utterances, best first."),
+                        "400": _json(
+                            "#/components/schemas/Error",
+                            "Bad limit, or semantic search unavailable (no [semantic] extra or no vectors).",
+                        ),
+                        "404": _json("#/components/schemas/Error", "No utterance with that id."),
+                    },
+                }
+            },
             "/api/openapi.json": {
                 "get": {
                     "summary": "This description",
@@ -234,6 +263,7 @@ def openapi_document(server_url: str) -> dict[str, Any]:
                 "Utterance": _UTTERANCE,
                 "Transcript": _TRANSCRIPT,
                 "Trend": _TREND,
+                "Similar": _SIMILAR,
             }
         },
     }
