@@ -114,11 +114,16 @@ def reindex_command(settings: Settings, paths: tuple[Path, ...], full: bool) -> 
     from index.reindex import reindex
 
     try:
-        summary = reindex(settings.index_dir, list(paths) or [DEFAULT_SAMPLES], full=full, progress=sys.stderr.isatty())
+        summary = reindex(
+            settings.index_dir, list(paths) or [DEFAULT_SAMPLES], full=full, progress=sys.stderr.isatty()
+        )
     except FileNotFoundError as error:
-        raise click.UsageError(f"{error.args[0] if error.args else error}. Give transcript files (.txt, .jsonl) or folders that hold them.") from None
+        reason = error.args[0] if error.args else str(error)
+        raise click.UsageError(f"{reason}. Give transcript files (.txt, .jsonl) or folders that hold them.") from None
     except IndexLocked as error:
         raise click.ClickException(str(error)) from None
+    except OSError as error:  # e.g. no permission to write the index folder
+        raise click.ClickException(f"cannot update the index at {settings.index_dir}: {error}") from None
     for line in summary.skipped:
         click.echo(line, err=True)
     click.echo(
@@ -161,6 +166,69 @@ def stats_command(settings: Settings, as_json: bool) -> None:
         ("Size", f"{stats.index_bytes / 1e6:.1f} MB ({stats.disk_bytes / 1e6:.1f} MB on disk)"),
     ):
         click.echo(f"{label + ':':<13}{value}")
+
+# --- fetch (index/fetch.py) ---
+
+
+@cli.command("fetch")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Mirror folder for the pages (events/president/news/<id>.html); reindex reads it.")
+@click.option("--ids", "id_ranges", multiple=True, metavar="A-B",
+              help="Page ids to fetch, e.g. 63000-63100 (repeatable).")
+@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), metavar="YYYY-MM-DD",
+              help="Also fetch what the site's news listing shows from this day on.")
+@click.option("--base-url", default=None, metavar="URL", help="The site (default: its English address, http://en.kremlin.ru).")
+@click.option("--delay", type=click.FloatRange(min=0), default=None,
+              help="Seconds between requests (default 2; a longer robots.txt Crawl-delay wins).")
+@click.option("--refresh", is_flag=True, help="Revalidate saved pages (conditional requests) and retry ids not found before.")
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True, help="Seconds per request.")
+@click.pass_context
+def fetch_command(
+    ctx: click.Context,
+    out_dir: Path,
+    id_ranges: tuple[str, ...],
+    since: object,
+    base_url: str | None,
+    delay: float | None,
+    refresh: bool,
+    timeout: float,
+) -> None:
+    """Download pages of the site into a mirror folder, politely and resumably; then run `reindex OUT`."""
+    import datetime as dt
+    import sys
+
+    from index import fetch as fetching
+
+    if not id_ranges and since is None:
+        raise click.UsageError("say which pages to fetch: --ids A-B and/or --since YYYY-MM-DD")
+    try:
+        ids = [page_id for text in id_ranges for page_id in fetching.parse_id_range(text)]
+        summary = fetching.fetch(
+            out_dir,
+            ids=ids,
+            since=since.date() if isinstance(since, dt.datetime) else None,
+            base_url=base_url or fetching.DEFAULT_BASE_URL,
+            delay=fetching.DEFAULT_DELAY if delay is None else delay,
+            refresh=refresh,
+            timeout=timeout,
+            progress=sys.stderr.isatty(),
+        )
+    except ValueError as error:
+        raise click.UsageError(str(error)) from None
+    counts = ", ".join(
+        f"{summary.count(outcome)} {outcome}"
+        for outcome in (fetching.SAVED, fetching.UPDATED, fetching.EXISTING, fetching.NOT_MODIFIED,
+                        fetching.MISSING, fetching.DISALLOWED, fetching.FAILED)
+    )
+    click.echo(f"Pages in {out_dir}: {counts}; {_count(summary.requests, 'request')} in {summary.seconds:.1f} s.")
+    if summary.failures:
+        click.echo("Failed (not saved; the next run tries them again):", err=True)
+        for what, reason in summary.failures.items():
+            click.echo(f"  {what}: {reason}", err=True)
+    if summary.count(fetching.SAVED) or summary.count(fetching.UPDATED):
+        click.echo(f"Next: python manage.py reindex {out_dir}")
+    if summary.failures:
+        ctx.exit(1)
 
 # --- search (search/) ---
 
@@ -279,13 +347,66 @@ def search_command(
         request = SearchRequest.from_params(params)
         with Engine(index_dir or settings.index_dir) as engine:
             response = engine.search(request)
-    except (BadQuery, IndexMissing, SemanticUnavailable) as error:
+    except BadQuery as error:
+        # The message already says where; str() would add the position a second time.
+        raise click.UsageError(error.message) from None
+    except (IndexMissing, SemanticUnavailable) as error:
         # Semantic mode without the [semantic] extra or vectors is bad usage (exit 2), like a bad query.
         raise click.UsageError(str(error)) from None
     if as_json:
         click.echo(json.dumps(response.to_dict(), ensure_ascii=False, indent=2))
     else:
         _echo_response(response)
+
+
+# --- bench (search/bench.py) ---
+
+
+@cli.command("bench")
+@click.option(
+    "--corpus",
+    type=click.Path(exists=True, path_type=Path),
+    default=DEFAULT_SAMPLES,
+    show_default="the bundled samples/",
+    help="Transcript files or a folder of them.",
+)
+@click.option("--scale", type=click.IntRange(1, 1000), default=1, show_default=True, help="Copies of the corpus to index.")
+@click.option("--repeat", type=click.IntRange(1, 100), default=5, show_default=True, help="Timed runs of each request.")
+@click.option(
+    "--semantic/--no-semantic",
+    default=None,
+    help="Also time semantic and hybrid requests (default: when the [semantic] extra is installed).",
+)
+@click.option("--workdir", type=click.Path(file_okay=False, path_type=Path), default=None, help="Keep the indexes here (default: a temporary folder).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def bench_command(
+    corpus: Path, scale: int, repeat: int, semantic: bool | None, workdir: Path | None, as_json: bool
+) -> None:
+    """Time index build and full search requests, ours beside SQLite FTS5, on CORPUS × SCALE."""
+    import json
+
+    from index.errors import SemanticUnavailable
+    from search.bench import format_table, run_bench
+    from search.semantic import semantic_available
+
+    def report(message: str) -> None:
+        click.echo(f"bench: {message}", err=True)
+
+    try:
+        result = run_bench(
+            corpus,
+            scale,
+            repeat=repeat,
+            semantic=semantic_available() if semantic is None else semantic,
+            workdir=workdir,
+            report=report,
+        )
+    except (FileNotFoundError, SemanticUnavailable) as error:
+        raise click.UsageError(str(error)) from None
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False))
+    else:
+        click.echo("\n".join(format_table(result)))
 
 
 # --- embed (search/semantic.py) ---

@@ -10,7 +10,9 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
+import regex
 from whoosh.analysis import Composable, Filter, LowercaseFilter, Token, Tokenizer
+from whoosh.analysis.analyzers import CompositeAnalyzer
 from whoosh.lang import stopwords_for_language
 
 if TYPE_CHECKING:  # nltk takes a second to import: loaded on first use (STYLE: heavy things load lazily)
@@ -26,6 +28,9 @@ STOP_WORDS = frozenset(stopwords_for_language("en")) | frozenset(stopwords_for_l
 # Single letters joined by dots ("U.S", "U.K", "e.g"): indexed without the dots, so
 # "U.S." and "US" are the same word.
 ABBREVIATION = re.compile(r"(?:[^\W\d_]\.)+[^\W\d_]")
+
+# Analysed forms of written words remembered by a CachedAnalyzer (a corpus vocabulary is far smaller).
+_WORD_CACHE_LIMIT = 500_000
 
 # Stems are cached per filter instance; the vocabulary of a corpus is small
 # compared to its token count, so the cache turns stemming into a dict lookup.
@@ -205,20 +210,117 @@ class StopWordFilter(Filter):
                 yield token
 
 
+class CachedAnalyzer(CompositeAnalyzer):
+    """The tokens of its chain (NltkTokenizer, then per-word filters), each written word analysed once.
+
+    Indexing runs every word through a chain of generators and nltk's per-match timeout
+    guard; that was most of the cost of a build. Our filters look at one word at a time,
+    so the analysed form of each distinct written word ("" when the chain drops it) is
+    computed by the chain itself once and then looked up; positions are renumbered
+    across dropped words exactly as StopWordFilter does. Calls the fast path does not
+    cover (no tokenizing, stop words kept, no_morph) run the chain as is.
+    """
+
+    def __init__(self, *composables: Composable) -> None:
+        super().__init__(*composables)
+        self._reset()
+
+    def _reset(self) -> None:
+        self._words: dict[str, str] = {}
+        self._pattern: Any = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"items": self.items}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.items = state["items"]
+        self._reset()
+
+    def __hash__(self) -> int:
+        return hash((type(self), tuple(self.items)))
+
+    def _per_word(self) -> bool:
+        """Whether the chain is our tokenizer followed by filters that look at one word at a time."""
+        return type(self.items[0]) is NltkTokenizer and all(
+            type(item) in (StopWordFilter, SnowballFilter, LowercaseFilter) for item in self.items[1:]
+        )
+
+    def __call__(self, value: str, no_morph: bool = False, **kwargs: Any) -> Iterator[Token]:
+        if no_morph or not kwargs.get("tokenize", True) or not kwargs.get("removestops", True) or not self._per_word():
+            return super().__call__(value, no_morph=no_morph, **kwargs)
+        return self._cached(value, **kwargs)
+
+    def _word(self, word: str) -> str:
+        """The analysed form of one written word, "" if the chain drops it (cached)."""
+        found = [token.text for token in super().__call__(word, removestops=True)]
+        if len(found) > 1:  # not a per-word chain after all: a programming error, not bad input
+            raise ValueError(f"{self!r} splits the word {word!r}")
+        term = found[0] if found else ""
+        if len(self._words) >= _WORD_CACHE_LIMIT:
+            self._words.clear()
+        self._words[word] = term
+        return term
+
+    def _cached(
+        self,
+        value: str,
+        positions: bool = False,
+        chars: bool = False,
+        keeporiginal: bool = False,
+        removestops: bool = True,
+        start_pos: int = 0,
+        start_char: int = 0,
+        tokenize: bool = True,
+        mode: str = "",
+        **kwargs: Any,
+    ) -> Iterator[Token]:
+        if self._pattern is None:
+            # nltk's RegexpTokenizer compiles its pattern with the `regex` engine and these flags.
+            tokenizer = self.items[0]
+            assert isinstance(tokenizer, NltkTokenizer)
+            self._pattern = regex.compile(tokenizer.pattern, regex.UNICODE | regex.MULTILINE | regex.DOTALL)
+        renumber = any(type(item) is StopWordFilter for item in self.items)
+        words = self._words
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        pos: int | None = None
+        for number, match in enumerate(self._pattern.finditer(value)):
+            word = match.group()
+            term = words.get(word)
+            if term is None:
+                term = self._word(word)
+            if not term:
+                continue
+            token.text = term
+            token.boost = 1.0
+            token.stopped = False
+            if keeporiginal:
+                token.original = word.replace("’", "'")
+            if positions:
+                if renumber and pos is not None:
+                    pos += 1
+                else:
+                    pos = start_pos + number
+                token.pos = pos
+            if chars:
+                token.startchar = start_char + match.start()
+                token.endchar = start_char + match.end()
+            yield token
+
+
 def text_analyzer() -> Composable:
     """The analyser of searchable text: words → lower-case → stop words → Snowball stems.
 
     Stop words are removed with positions renumbered, both when indexing and when
     parsing a query, so `"war on terror"` matches as a phrase.
     """
-    return NltkTokenizer() | StopWordFilter() | SnowballFilter()
+    return CachedAnalyzer(NltkTokenizer(), StopWordFilter(), SnowballFilter())
 
 
 def spelling_analyzer() -> Composable:
     """Unstemmed words for "did you mean" suggestions (stems are not words)."""
-    return NltkTokenizer() | StopWordFilter(minsize=3)
+    return CachedAnalyzer(NltkTokenizer(), StopWordFilter(minsize=3))
 
 
 def name_analyzer() -> Composable:
     """Names (speaker, role, place…) searched by words: lower-case, no stemming, no stop words."""
-    return NltkTokenizer() | LowercaseFilter()
+    return CachedAnalyzer(NltkTokenizer(), LowercaseFilter())

@@ -131,7 +131,7 @@ def split_notes(prefix: str) -> Label:
     return Label(core=core, notes=tuple(notes))
 
 
-def _colon_position(line: str) -> int:
+def colon_position(line: str) -> int:
     """Index of the first colon outside parentheses within label reach, or -1."""
     head = line[: MAX_LABEL_CHARS * 2]  # a label with its notes is never longer
     colon = head.find(":")
@@ -191,7 +191,7 @@ def looks_like_label(core: str) -> bool:
 
 def match_label(line: str) -> tuple[Label, str] | None:
     """The label a paragraph opens with and the text after its colon, or None."""
-    colon = _colon_position(line)
+    colon = colon_position(line)
     if colon <= 0:
         return None
     rest = line[colon + 1 :].strip()
@@ -210,8 +210,10 @@ def has_role_word(text: str) -> bool:
 
 def is_label_fragment(text: str) -> bool:
     """A line that can be the first half of a label wrapped over two lines ("President of Russia")."""
-    if not text or _colon_position(text) >= 0 or text[-1] in ".;!?…”“\"»" or text[-1].isdigit():
+    if not text or colon_position(text) >= 0 or text[-1] in ".;!?…”“\"»" or text[-1].isdigit():
         return False
+    if text[0] == "(" and text[-1] == ")":
+        return False  # a stage direction, "(Applause)"
     words = [_bare(t) for t in text.split()]
     if not words or len(words) > MAX_LABEL_WORDS or _FORBIDDEN.search(text):
         return False

@@ -30,6 +30,9 @@ _TRAILER = re.compile(r"^(?:Publication status|Text version|Published in section
 _TERMINAL = ".!?…:;>"
 _CLOSERS = "\"'”“»’)]"
 _PULL_QUOTE = re.compile(r"^[”“\"](?P<quote>.+)[”“\"]$")
+# A pull quote repeats words of a line at most this many lines away (the HTML pages mark them
+# as <blockquote>: 6 lines finds the most of them without dropping quotations that are text).
+_QUOTE_REACH = 6
 
 # Words a sentence cannot end on: a line ending with one was broken mid-sentence ("About" / "President Trump: …").
 _DANGLING = frozenset(
@@ -38,6 +41,8 @@ _DANGLING = frozenset(
     has have had will would can could should""".split()
 )
 TEXT, SEPARATOR, ELISION = "text", "separator", "elision"
+# Invisible characters inside words (soft hyphens, zero-width spaces): not part of the text.
+INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u2060\ufeff"))
 
 
 @dataclass(frozen=True)
@@ -71,6 +76,17 @@ class Paragraph:
     kind: str
     text: str
     line: int
+
+
+@dataclass(frozen=True)
+class Block:
+    """A paragraph ready to be grouped into turns: `label` is set when it opens a speaker turn
+    (`rest` is then its text after the colon); `opening` is the paragraph as written."""
+
+    kind: str
+    opening: str
+    label: lb.Label | None = None
+    rest: str = ""
 
 
 def parse_date(line: str) -> dt.date | None:
@@ -196,7 +212,8 @@ def parse_tail(lines: list[str], start: int) -> Tail:
 
 def join_lines(head: str, tail: str) -> str:
     """Repair a line break inside a sentence: `Mr Obama` + `and I` and `[Sergei Lavrov` + `] on`."""
-    if tail[:1] in ",.;:!?)]}”’" or head.endswith(("[", "(", "“", "‘")):
+    opening_quote = tail[:1] == "”" and tail[1:2].isalnum()  # the site's ”…“ the wrong way round
+    if (tail[:1] in ",.;:!?)]}”’" and not opening_quote) or head.endswith(("[", "(", "“", "‘")):
         return head + tail
     if head.endswith("-") and not head.endswith(" -") and tail[:1].islower():
         return head + tail
@@ -266,7 +283,7 @@ def _pull_quote(lines: list[tuple[int, str]], index: int) -> bool:
     if len(words) < 4:
         return False
     nearby: set[str] = set()
-    for _, line in lines[max(0, index - 4) : index] + lines[index + 1 : index + 5]:
+    for _, line in lines[max(0, index - _QUOTE_REACH) : index] + lines[index + 1 : index + 1 + _QUOTE_REACH]:
         nearby.update(re.findall(r"\w+", line.lower()))
     return len(words & nearby) >= 0.7 * len(words)
 

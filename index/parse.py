@@ -1,8 +1,10 @@
-"""Read transcripts as published on the site (DESIGN §2) and JSONL utterance files into Transcripts.
+"""Read transcripts as published on the site (DESIGN §2), the site's own HTML pages and JSONL
+utterance files into Transcripts.
 
-`parse_transcript` and `parse_jsonl` are pure functions of a string; `parse_file`, `source_files`
-and `iter_transcripts` do the reading. Label recognition lives in `index.labels`, the page
-layout (header, trailing blocks, paragraphs) in `index.layout`.
+`parse_transcript`, `parse_html` and `parse_jsonl` are pure functions of a string; `parse_file`,
+`source_files` and `iter_transcripts` do the reading. Label recognition lives in `index.labels`,
+the page layout (header, trailing blocks, paragraphs) in `index.layout`, the reading of HTML
+mark-up in `index.html`; text and HTML pages share the turn grouping and speaker resolution here.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from index import html as page_html
 from index import labels as lb
 from index import layout
 from index.errors import TranscriptParseError
@@ -25,6 +28,7 @@ log = logging.getLogger(__name__)
 
 TEXT_SUFFIXES = (".txt",)
 JSONL_SUFFIXES = (".jsonl",)
+HTML_SUFFIXES = page_html.HTML_SUFFIXES
 # The site prints quotation marks either way round (”…“ as often as “…”).
 _OPENING_QUOTES = "“”\"«‘"
 
@@ -51,33 +55,43 @@ class _Turn:
 
 
 def _split_lines(text: str) -> list[str]:
-    """Lines without a BOM, CR/CRLF endings or trailing spaces."""
-    text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    """Lines without a BOM, invisible characters, CR/CRLF endings or trailing spaces."""
+    text = text.translate(layout.INVISIBLE).replace("\r\n", "\n").replace("\r", "\n")
     return [line.rstrip() for line in text.split("\n")]
 
 
-def _turns(paragraphs: list[layout.Paragraph]) -> list[_Turn]:
+def _blocks(paragraphs: list[layout.Paragraph]) -> list[layout.Block]:
+    """Paragraphs of a text page, with the labels recognised from their words."""
+    blocks: list[layout.Block] = []
+    for paragraph in paragraphs:
+        matched = lb.match_label(paragraph.text) if paragraph.kind == layout.TEXT else None
+        if matched:
+            blocks.append(layout.Block(paragraph.kind, paragraph.text, *matched))
+        else:
+            blocks.append(layout.Block(paragraph.kind, paragraph.text))
+    return blocks
+
+
+def _turns(blocks: Iterable[layout.Block]) -> list[_Turn]:
     """Group paragraphs into turns: every label starts one; a separator ends the current one."""
     turns: list[_Turn] = []
     current: _Turn | None = None
-    for paragraph in paragraphs:
-        if paragraph.kind == layout.SEPARATOR:
+    for block in blocks:
+        if block.kind == layout.SEPARATOR:
             current = None
             continue
-        if paragraph.kind == layout.ELISION:
+        if block.kind == layout.ELISION:
             if current is not None:
                 current.paragraphs.append("…")
             continue
-        matched = lb.match_label(paragraph.text)
-        if matched:
-            label, rest = matched
-            current = _Turn(label, [rest] if rest else [], paragraph.text)
+        if block.label is not None:
+            current = _Turn(block.label, [block.rest] if block.rest else [], block.opening)
             turns.append(current)
             continue
         if current is None:
             current = _Turn(None)
             turns.append(current)
-        current.paragraphs.append(paragraph.text)
+        current.paragraphs.append(block.opening)
     return _fold_quoted_sources(turns)
 
 
@@ -158,7 +172,9 @@ def _clean(text: str) -> str:
 Draft = tuple[str, str, str, str]  # (speaker, role, kind, text) before ids are assigned
 
 
-def _body_drafts(turns: list[_Turn], header: layout.Header, tail: layout.Tail, summary: str) -> list[Draft]:
+def _body_drafts(
+    turns: list[_Turn], *, title: str, summary: str, persons: tuple[str, ...], published_in: tuple[str, ...]
+) -> list[Draft]:
     """Speech and narration drafts for a page with labels; one address (or narration) without."""
     labelled = [t.label.core for t in turns if t.label is not None]
     if not labelled:
@@ -166,10 +182,10 @@ def _body_drafts(turns: list[_Turn], header: layout.Header, tail: layout.Tail, s
         if not body:
             return []
         # A news report about someone is narration; only a transcript page is their own words.
-        news_only = tail.published_in and "Transcripts" not in tail.published_in
-        speaker = "" if news_only else address_speaker(header.title, summary)
+        news_only = published_in and "Transcripts" not in published_in
+        speaker = "" if news_only else address_speaker(title, summary)
         return [(speaker, "", ADDRESS if speaker else NARRATION, body)]
-    speakers = iter(resolve_speakers(labelled, persons=tail.persons, context=(header.title, summary)))
+    speakers = iter(resolve_speakers(labelled, persons=persons, context=(title, summary)))
     drafts: list[Draft] = []
     for turn in turns:
         body = _clean("\n\n".join(turn.paragraphs))
@@ -178,6 +194,16 @@ def _body_drafts(turns: list[_Turn], header: layout.Header, tail: layout.Tail, s
         elif body:
             drafts.append(("", "", NARRATION, body))
     return drafts
+
+
+def _utterances(tid: str, summary: str, drafts: list[Draft]) -> tuple[Utterance, ...]:
+    """Numbered utterances: the summary as narration first, then the body's drafts."""
+    if summary:
+        drafts = [("", "", NARRATION, summary), *drafts]
+    return tuple(
+        Utterance(id=f"{tid}:{seq}", transcript_id=tid, seq=seq, speaker=s, role=r, kind=k, text=t)
+        for seq, (s, r, k, t) in enumerate(drafts)
+    )
 
 
 def parse_transcript(text: str, *, source: str, transcript_id: str | None = None) -> Transcript:
@@ -190,12 +216,9 @@ def parse_transcript(text: str, *, source: str, transcript_id: str | None = None
     tail = layout.parse_tail(lines, header.body_start)
     summary = "\n\n".join(_clean(p.text) for p in layout.paragraphs(header.lead) if p.kind == layout.TEXT)
     body_lines = list(enumerate(lines[header.body_start : tail.body_end], header.body_start + 1))
-    drafts = _body_drafts(_turns(layout.paragraphs(body_lines)), header, tail, summary)
-    if summary:
-        drafts.insert(0, ("", "", NARRATION, summary))
-    utterances = tuple(
-        Utterance(id=f"{tid}:{seq}", transcript_id=tid, seq=seq, speaker=s, role=r, kind=k, text=t)
-        for seq, (s, r, k, t) in enumerate(drafts)
+    turns = _turns(_blocks(layout.paragraphs(body_lines)))
+    drafts = _body_drafts(
+        turns, title=header.title, summary=summary, persons=tail.persons, published_in=tail.published_in
     )
     return Transcript(
         id=tid,
@@ -209,7 +232,36 @@ def parse_transcript(text: str, *, source: str, transcript_id: str | None = None
         geography=tail.geography,
         persons=tail.persons,
         source=source,
-        utterances=utterances,
+        utterances=_utterances(tid, summary, drafts),
+    )
+
+
+def parse_html(text: str, *, source: str, transcript_id: str | None = None) -> Transcript:
+    """One transcript from a page of the site as it serves it (HTML); raises TranscriptParseError.
+
+    Its id is `kremlin-<page id>` (from og:url, the canonical link or `<id>.html`), the id of the
+    text form of the same page; `source` is the page's address when the page states it."""
+    if not text.strip():
+        raise TranscriptParseError(source, 1, "empty file")
+    page = page_html.read_page(text, source=source)
+    tid = transcript_id or page.transcript_id or Path(source).stem
+    summary = "\n\n".join(filter(None, (_clean(p) for p in page.summary)))
+    drafts = _body_drafts(
+        _turns(page.body), title=page.title, summary=summary, persons=page.persons, published_in=page.published_in
+    )
+    return Transcript(
+        id=tid,
+        title=page.title,
+        date=page.date,
+        summary=summary,
+        time=page.time,
+        place=page.place,
+        section=page.section,
+        topics=page.topics,
+        geography=page.geography,
+        persons=page.persons,
+        source=page.url or source,
+        utterances=_utterances(tid, summary, drafts),
     )
 
 
@@ -309,8 +361,32 @@ def _is_transcript_jsonl(path: Path) -> bool:
     return True
 
 
+def _is_site_page(path: Path) -> bool:
+    """Whether an .html file found in a folder is an article page of the site (not a listing,
+    an index page or a page of another site); unreadable files are let through to be reported."""
+    try:
+        return page_html.is_site_page(path.read_bytes())
+    except OSError:
+        return True
+
+
+def _wanted(path: Path) -> bool:
+    """Whether a file found in a folder is read: transcripts, utterance JSONL, the site's article pages."""
+    if path.suffix in JSONL_SUFFIXES and not _is_transcript_jsonl(path):
+        log.info("%s: skipped, its records are not utterances (no transcript_id/text)", path)
+        return False
+    if path.suffix.lower() in HTML_SUFFIXES:
+        if path.name.lower() in page_html.DUPLICATE_NAMES:
+            return False  # the print/photo view of a page in a wget mirror
+        if not _is_site_page(path):
+            log.info("%s: skipped, not an article page of the site (no article text)", path)
+            return False
+    return True
+
+
 def source_files(paths: Iterable[str | Path]) -> list[Path]:
-    """Files as given and, for folders, every *.txt / *.jsonl below them (sorted; no README*, no hidden files)."""
+    """Files as given and, for folders, every *.txt / *.jsonl / *.html below them (sorted; no README*,
+    no hidden files, no print/photo views or non-article pages of a wget mirror)."""
     found: list[Path] = []
     for raw in paths:
         path = Path(raw)
@@ -318,18 +394,16 @@ def source_files(paths: Iterable[str | Path]) -> list[Path]:
             candidates = sorted(
                 p
                 for p in path.rglob("*")
-                if p.suffix in TEXT_SUFFIXES + JSONL_SUFFIXES
+                if (p.suffix in TEXT_SUFFIXES + JSONL_SUFFIXES or p.suffix.lower() in HTML_SUFFIXES)
                 and p.is_file()
                 and not p.name.upper().startswith("README")
                 and not any(part.startswith(".") for part in p.relative_to(path).parts)
             )
+            found.extend(candidate for candidate in candidates if _wanted(candidate))
+        elif path.suffix in JSONL_SUFFIXES and path.is_file() and not _is_transcript_jsonl(path):
+            log.info("%s: skipped, its records are not utterances (no transcript_id/text)", path)
         else:
-            candidates = [path]
-        for candidate in candidates:
-            if candidate.suffix in JSONL_SUFFIXES and candidate.is_file() and not _is_transcript_jsonl(candidate):
-                log.info("%s: skipped, its records are not utterances (no transcript_id/text)", candidate)
-                continue
-            found.append(candidate)
+            found.append(path)
     return found
 
 
@@ -347,6 +421,8 @@ def parse_file(path: Path) -> list[Transcript]:
         raise TranscriptParseError(source, line, f"not UTF-8 (byte {data[err.start]:#04x})") from None
     if path.suffix in JSONL_SUFFIXES:
         return parse_jsonl(text, source=source)
+    if path.suffix.lower() in HTML_SUFFIXES:
+        return [parse_html(text, source=source)]
     return [parse_transcript(text, source=source)]
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import shutil
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import ExitStack
@@ -27,6 +28,7 @@ from whoosh.writing import IndexWriter
 
 from index.errors import TranscriptParseError
 from index.models import Transcript
+from index.parallel import GuardedMpWriter
 from index.parse import parse_file, source_files
 from index.schema import SCHEMA_VERSION, build_schema, utterance_document
 from index.stats import count_index
@@ -143,25 +145,29 @@ class _Build:
 
     @property
     def writer(self) -> IndexWriter:
+        """The writer on the build directory, creating both on first use."""
+        return self.start()
+
+    def start(self) -> IndexWriter:
+        """Create the build directory and its writer, unless done already."""
         if self._writer is None:
             self.path = start_build(self.index_dir, self.base)
             if self.base is None:
                 ix = FileIndex.create(FileStorage(str(self.path)), build_schema())
             else:
                 ix = whoosh_index.open_dir(str(self.path))
-            if self.processes > 1:
-                self._writer = ix.writer(procs=self.processes, multisegment=True)
-            else:
-                self._writer = ix.writer()
+            self._writer = GuardedMpWriter(ix, procs=self.processes) if self.processes > 1 else ix.writer()
         return self._writer
 
-    @property
-    def started(self) -> bool:
-        return self._writer is not None
-
     def cancel(self) -> None:
-        if self._writer is not None:
-            self._writer.cancel()
+        """Stop writing and remove the build directory (the published index is untouched)."""
+        if self._writer is not None and not self._writer.is_closed:
+            try:
+                self._writer.cancel()
+            except Exception as error:  # cleaning up after another error: report that one
+                log.debug("cancelling the writer: %s", error)
+        if self.path is not None:
+            shutil.rmtree(self.path, ignore_errors=True)
 
 
 def reindex(
@@ -171,10 +177,14 @@ def reindex(
     full: bool = False,
     progress: bool = False,
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+    processes: int | None = None,
     parse: Parser = parse_file,
     find: FileFinder = source_files,
 ) -> ReindexSummary:
     """Bring the index at `index_dir` in line with the transcript files under `paths`, atomically.
+
+    `processes` writer processes for a full build (default: two for big builds on a
+    multi-core machine); `parse` and `find` are the parser's stages, replaceable for tests.
 
     :raises FileNotFoundError: a path does not exist, or holds no transcript files.
     :raises IndexLocked: another process is reindexing and did not finish within `lock_timeout`.
@@ -193,12 +203,17 @@ def reindex(
             searcher = _open_current(root, current, stack)
             indexed = indexed_sources(searcher) if searcher is not None else {}
             plan = plan_changes(on_disk, indexed) if not rebuild else Plan(tuple(on_disk), (), ())
-            build = _Build(root, None if rebuild else _generation_dir(root, current), _processes(rebuild, plan))
+            workers = processes if processes is not None else _default_processes(rebuild, plan)
+            build = _Build(root, None if rebuild else _generation_dir(root, current), workers if rebuild else 1)
             try:
+                if rebuild:
+                    build.start()  # fork the workers before the progress bar starts its thread
+                bar = stack.enter_context(_progress_bar(len(plan.parse), progress))
                 outcome = _write_changes(
-                    build, plan, paths_by_source, on_disk, None if rebuild else searcher, parse, progress
+                    build, plan, paths_by_source, on_disk, None if rebuild else searcher, parse, bar
                 )
                 if rebuild or outcome.written or plan.delete:
+                    bar.set_description("committing")
                     build.writer.commit()
                     assert build.path is not None
                     current = publish_build(root, build.path, current)
@@ -242,7 +257,7 @@ def _open_current(root: Path, current: Pointer | None, stack: ExitStack) -> Sear
         return None
 
 
-def _processes(rebuild: bool, plan: Plan) -> int:
+def _default_processes(rebuild: bool, plan: Plan) -> int:
     """Two writer processes for a big full build on a multi-core machine, else one."""
     if rebuild and len(plan.parse) >= MULTIPROCESS_MIN_FILES and (os.cpu_count() or 1) > 1:
         return 2
@@ -264,7 +279,7 @@ def _write_changes(
     on_disk: Mapping[str, str],
     searcher: Searcher | None,
     parse: Parser,
-    progress: bool,
+    bar: tqdm,
 ) -> _Outcome:
     """Delete the planned sources and add the documents of the files to parse."""
     outcome = _Outcome()
@@ -272,7 +287,7 @@ def _write_changes(
     for source in plan.delete:
         build.writer.delete_by_term("source", source)
     seen: dict[str, str] = {}
-    for source in _progress(plan.parse, progress):
+    for source in _counted(plan.parse, bar):
         path = paths_by_source[source]
         try:
             transcripts = list(parse(path))
@@ -324,13 +339,14 @@ def _id_conflict(
     return None
 
 
-def _progress(sources: Sequence[str], enabled: bool) -> Iterable[str]:
-    """A tqdm bar over the files to parse when `enabled` (a terminal), else the plain sequence."""
-    if not enabled:
-        return sources
-    return tqdm(sources, desc="indexing", unit="file", leave=False)
+def _counted(items: Iterable[str], bar: tqdm) -> Iterator[str]:
+    """`items`, moving the bar on as each one is done."""
+    for item in items:
+        yield item
+        bar.update()
 
 
+def _progress_bar(total: int, enabled: bool) -> tqdm:
+    """A tqdm bar over the files to parse on stderr when `enabled` (a terminal), else a silent one."""
+    return tqdm(total=total, desc="indexing", unit="file", leave=False, disable=not enabled)
 
-
-__all__ = ["Pointer", "ReindexSummary", "plan_changes", "reindex"]

@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -64,8 +65,9 @@ Text version"""
 PRESS_JSONL = "\n".join(
     json.dumps(record)
     for record in (
-        {"transcript_id": "press-1", "title": "Press statements", "date": "2014-03-04", "speaker": "Vladimir Putin",
-         "role": "President of Russia", "text": "Sanctions hurt both sides.", "place": "Moscow", "topics": ["Economy"]},
+        {"transcript_id": "press-1", "title": "Press statements", "date": "2014-03-04",
+         "speaker": "Vladimir Putin", "role": "President of Russia", "text": "Sanctions hurt both sides.",
+         "place": "Moscow", "topics": ["Economy"]},
         {"transcript_id": "press-1", "title": "Press statements", "date": "2014-03-04", "speaker": "Angela Merkel",
          "text": "We discussed the situation in Ukraine."},
         {"transcript_id": "press-2", "title": "Interview", "date": "2015-06-01", "speaker": "Vladimir Putin",
@@ -158,7 +160,8 @@ def test_reindex_writes_one_document_per_utterance_with_source_and_hash(corpus: 
         path = Path(transcript.source).resolve()
         assert document["source"] == str(path)
         assert document["content_hash"] == file_hash(path)
-        assert (document["transcript_id"], document["seq"], document["text"]) == (transcript.id, utterance.seq, utterance.text)
+        assert document["transcript_id"] == transcript.id
+        assert (document["seq"], document["text"]) == (utterance.seq, utterance.text)
         assert document["title"] == transcript.title
         assert document["date"].date() == transcript.date
 
@@ -325,7 +328,8 @@ def test_transcript_id_already_indexed_from_another_file_is_skipped(corpus: Path
 
     summary = reindex(index_path, [corpus])
 
-    assert summary.skipped == (f"{other / 'kerry.txt'}:1: transcript id 'kerry' is already indexed from {corpus / 'kerry.txt'}",)
+    reason = f"transcript id 'kerry' is already indexed from {corpus / 'kerry.txt'}"
+    assert summary.skipped == (f"{other / 'kerry.txt'}:1: {reason}",)
     sources = {d["source"] for d in stored_documents(index_path).values() if d["transcript_id"] == "kerry"}
     assert sources == {str((corpus / "kerry.txt").resolve())}
 
@@ -345,9 +349,8 @@ def test_missing_path_or_no_transcripts_raise_and_leave_the_index(corpus: Path, 
 
 def test_second_writer_is_refused_with_the_holders_pid(corpus: Path, index_path: Path):
     reindex(index_path, [corpus])
-    with writer_lock(index_path):
-        with pytest.raises(IndexLocked, match=f"being updated by process {os.getpid()}"):
-            reindex(index_path, [corpus], lock_timeout=0)
+    with writer_lock(index_path), pytest.raises(IndexLocked, match=f"being updated by process {os.getpid()}"):
+        reindex(index_path, [corpus], lock_timeout=0)
     assert reindex(index_path, [corpus], lock_timeout=0).unchanged == 3
 
 
@@ -426,3 +429,87 @@ def test_stats_count_what_was_indexed(corpus: Path, index_path: Path):
     generation = index_path / stats.generation
     assert stats.index_bytes == sum(p.stat().st_size for p in generation.iterdir())
     assert stats.disk_bytes >= stats.index_bytes
+
+
+def test_progress_bar_only_when_asked(corpus: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    reindex(tmp_path / "quiet", [corpus])
+    assert capsys.readouterr().err == ""
+
+    reindex(tmp_path / "shown", [corpus], progress=True)
+    assert "3/3" in capsys.readouterr().err
+
+
+def write_many(folder: Path, count: int) -> Path:
+    """`count` small transcripts, three utterances each, on different days."""
+    folder.mkdir()
+    start = dt.date(2015, 1, 1)
+    for number in range(count):
+        day = start + dt.timedelta(days=number)
+        text = KERRY_MEETING.replace("May 7, 2013", f"{day:%B} {day.day}, {day.year}")
+        text = text.replace("common approach", f"common approach number {number}")
+        (folder / f"meeting-{number:03d}.txt").write_text(text, encoding="utf-8")
+    return folder
+
+
+def test_two_writer_processes_build_the_same_index(tmp_path: Path):
+    folder = write_many(tmp_path / "many", 60)  # 300 utterances: three job files for the workers
+
+    one = reindex(tmp_path / "one", [folder], processes=1)
+    two = reindex(tmp_path / "two", [folder], processes=2)
+
+    assert (two.transcripts, two.utterances) == (one.transcripts, one.utterances) == (60, 300)
+    assert stored_documents(tmp_path / "two") == stored_documents(tmp_path / "one")
+    assert search_ids(tmp_path / "two", '"approach number 42"') == {"meeting-042:3"}
+
+
+PARALLEL_KILLER = """
+import multiprocessing, os, signal, sys
+from pathlib import Path
+from index.parse import parse_file
+from index.reindex import reindex
+parsed = []
+def parse(path):
+    parsed.append(path)
+    if len(parsed) == 50:
+        workers = [child.pid for child in multiprocessing.active_children()]
+        Path(sys.argv[3]).write_text(" ".join(map(str, workers)))
+        os.kill(os.getpid(), signal.SIGKILL)
+    return parse_file(path)
+reindex(Path(sys.argv[1]), [Path(sys.argv[2])], full=True, processes=2, parse=parse)
+"""
+
+
+def running(pid: int) -> bool:
+    """Whether `pid` is a live process (a zombie waiting to be reaped is not)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+    return "State:\tZ" not in status
+
+
+def test_workers_of_a_killed_parallel_build_exit(tmp_path: Path):
+    if not Path("/proc/self/status").exists():
+        pytest.skip("needs /proc to watch the worker processes")
+    folder = write_many(tmp_path / "many", 60)
+    index_path = tmp_path / "index"
+    reindex(index_path, [folder], processes=1)
+    before = stored_documents(index_path)
+    pids_file = tmp_path / "workers"
+
+    killed = subprocess.run(
+        [sys.executable, "-c", PARALLEL_KILLER, str(index_path), str(folder), str(pids_file)],
+        cwd=REPO,
+        capture_output=True,
+        timeout=120,
+    )
+
+    assert killed.returncode == -signal.SIGKILL
+    workers = [int(pid) for pid in pids_file.read_text().split()]
+    assert len(workers) == 2
+    deadline = time.monotonic() + 30  # a bound on the wait, not a timing assertion
+    while any(running(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not any(running(pid) for pid in workers), "orphaned indexing workers are still running"
+    assert stored_documents(index_path) == before
+    assert reindex(index_path, [folder]).unchanged == 60

@@ -1,0 +1,76 @@
+"""Whoosh's multi-process writer, made safe to cancel and to kill.
+
+`MpWriter(multisegment=True)` indexes in worker processes (≈1.5–1.7× faster on two cores,
+NOTES.md) but, as shipped, its `cancel()` cannot reach the workers (it sets a flag on the
+parent's copy of the Process object) and a killed parent leaves them blocked on the job
+queue forever. Here workers are daemons, are terminated on cancel, and exit by themselves
+once their parent is gone.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from multiprocessing.queues import Queue
+from typing import Any
+
+from whoosh.filedb.filestore import Storage
+from whoosh.index import Index
+from whoosh.multiproc import MpWriter, _run_subwriter
+from whoosh.writing import SegmentWriter
+
+log = logging.getLogger(__name__)
+
+# How often a worker checks that the process that started it is still alive.
+_ORPHAN_CHECK_SECONDS = 0.5
+
+
+class GuardedMpWriter(MpWriter):
+    """An MpWriter whose worker processes never outlive a cancelled or killed parent."""
+
+    def __init__(self, ix: Index, procs: int, **kwargs: Any) -> None:
+        super().__init__(ix, procs=procs, multisegment=True, **kwargs)
+        # Start every worker now, before any queue feeder or progress-bar thread exists:
+        # forking a multi-threaded process risks deadlocks (and warns on Python 3.12+).
+        while len(self.tasks) < self.procs:
+            self._new_task()
+
+    def _new_task(self) -> Any:
+        task = self._mpctx.Process(
+            target=_guarded_subwriter,
+            args=(self.storage, self.indexname, self.jobqueue, self.resultqueue, self.subargs, True, os.getpid()),
+            daemon=True,
+        )
+        self.tasks.append(task)
+        task.start()
+        return task
+
+    def cancel(self) -> None:
+        for task in self.tasks:
+            if task.is_alive():
+                task.terminate()
+            task.join()
+        SegmentWriter.cancel(self)
+
+
+def _guarded_subwriter(
+    storage: Storage,
+    indexname: str,
+    jobqueue: Queue[Any],
+    resultqueue: Queue[Any],
+    kwargs: dict[str, Any],
+    multisegment: bool,
+    parent: int,
+) -> None:
+    """Whoosh's worker loop, plus a watchdog that ends the worker when its parent dies."""
+    threading.Thread(target=_exit_when_orphaned, args=(parent,), daemon=True).start()
+    _run_subwriter(storage, indexname, jobqueue, resultqueue, kwargs, multisegment)
+
+
+def _exit_when_orphaned(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(_ORPHAN_CHECK_SECONDS)
+    log.warning("indexing worker %s: parent %s is gone, exiting", os.getpid(), parent)
+    os._exit(1)
