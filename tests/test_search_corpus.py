@@ -58,8 +58,16 @@ def content_words(words: list[str]) -> int:
 
 
 def known_items(transcripts: list[Transcript], count: int, seed: int) -> list[tuple[Utterance, str]]:
-    """`count` random 6-word windows from labelled turns, as phrase queries, reproducible by seed."""
+    """`count` random 6-word windows from labelled turns, as phrase queries, reproducible by seed.
+
+    A window that occurs word for word in more than one transcript ("the Direct Line with
+    Vladimir Putin") names no single item, so it is not drawn.
+    """
     rng = random.Random(seed)
+    word_streams = [
+        " " + " ".join(w.lower() for u in t.utterances for w in _WORD.findall(u.text)) + " "
+        for t in transcripts
+    ]
     turns = [
         u
         for t in transcripts
@@ -72,7 +80,11 @@ def known_items(transcripts: list[Transcript], count: int, seed: int) -> list[tu
         words = _WORD.findall(utterance.text)
         start = rng.randrange(len(words) - WINDOW_WORDS + 1)
         window = words[start : start + WINDOW_WORDS]
-        if content_words(window) >= MIN_CONTENT_WORDS:
+        needle = " " + " ".join(window).lower() + " "
+        if (
+            content_words(window) >= MIN_CONTENT_WORDS
+            and sum(needle in stream for stream in word_streams) == 1
+        ):
             chosen.append((utterance, '"' + " ".join(window) + '"'))
     return chosen
 
