@@ -17,7 +17,7 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -27,11 +27,12 @@ import numpy as np
 from whoosh import query as wq
 from whoosh.searching import Searcher
 
+from index.analysis import WORD_PATTERN
 from index.errors import BadQuery, NotFound
 from index.models import Transcript, Utterance
 from index.schema import DEFAULT_FIELD, FACET_BY_NAME, MULTI_VALUE_SEPARATOR, day_number
 from index.writer import open_index
-from search import highlight, hybrid
+from search import highlight, hybrid, kwic
 from search.columns import TRANSCRIPT_FIELD, Columns, load_columns
 from search.facets import combine, count_facets, facet_masks
 from search.query import make_parser, parse_query, text_terms
@@ -234,6 +235,55 @@ class Engine:
                     yield self._hit(searcher, int(docnum), matches.scores, matches.terms)
         finally:
             searcher.close()
+
+    def iter_texts(self, request: SearchRequest) -> Iterator[tuple[Hit, str]]:
+        """Every hit in result order with its full text and no snippet (KWIC, CSV export).
+
+        Snippets are most of the cost of `iter_hits`, and these callers need the whole
+        text instead; like `iter_hits`, it reads from a searcher of its own.
+        """
+        if request.mode != "keyword":
+            for hit in hybrid.iter_hits(self, request):
+                yield hit, self._utterance_text(hit.transcript_id, hit.seq)
+            return
+        with self._lock:
+            snapshot = self._current()
+            searcher = self._index.searcher()
+            if _generation(searcher) != snapshot.generation:
+                snapshot = _Snapshot(searcher, load_columns(searcher.reader()), _generation(searcher))
+            else:
+                snapshot = _Snapshot(searcher, snapshot.columns, snapshot.generation)
+            matches = self._match(request, snapshot)
+        try:
+            reader = searcher.reader()
+            for docnum in matches.order:
+                stored = reader.stored_fields(int(docnum))
+                score = float(matches.scores[docnum]) if matches.scores is not None else 0.0
+                yield hit_from_stored(stored, score=score, snippet=""), stored.get("text", "")
+        finally:
+            searcher.close()
+
+    def _utterance_text(self, transcript_id: str, seq: int) -> str:
+        """The stored text of one utterance ("" if a reindex removed it)."""
+        with self._lock:
+            snapshot = self._current()
+            docs = _transcript_docs(snapshot, transcript_id)
+            docs = docs[snapshot.columns.seq[docs] == seq]
+            if not docs.size:
+                return ""
+            return snapshot.searcher.reader().stored_fields(int(docs[0])).get("text", "")
+
+    def span_finder(self, q: str) -> Callable[[str], list[tuple[int, int]]]:
+        """`match_spans` for one query over many texts (KWIC of every hit): terms looked up once."""
+        with self._lock:
+            snapshot = self._current()
+            terms = self._text_terms(q, self._parse(q), snapshot)
+            tokens = self._tokens
+            items = getattr(self._analyzer, "items", ())
+            fast = bool(items) and getattr(items[0], "pattern", None) == WORD_PATTERN
+        if not fast:  # another tokenizer: kwic's word-start rules might not hold
+            return lambda text: highlight.match_spans(text, terms, tokens)
+        return kwic.span_finder(terms, tokens)
 
     def similar(self, utterance_id: str, limit: int = 10) -> list[Hit]:
         """Utterances of other transcripts nearest in meaning to one utterance ("more like this")."""
@@ -443,6 +493,6 @@ def transcript_from_stored(documents: list[dict[str, Any]]) -> Transcript:
         topics=_split(first.get(FACET_BY_NAME["topic"].field)),
         geography=_split(first.get(FACET_BY_NAME["geography"].field)),
         persons=tuple(first.get("persons") or ()),
-        source=first.get("source", ""),
+        source=first.get("url") or first.get("source", ""),
         utterances=utterances,
     )

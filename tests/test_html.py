@@ -492,3 +492,15 @@ def test_text_pull_quote_six_lines_from_its_passage_is_dropped() -> None:
     )
     (turn,) = text_speech(body)
     assert "”We must" not in turn[1] and turn[1].endswith("Point number 3 is another matter entirely.")
+
+
+def test_indexed_page_keeps_its_address_as_the_transcript_source(mirror: Path, tmp_path: Path) -> None:
+    """The indexer tracks files by path, but the transcript still names the page it came from."""
+    from search.engine import Engine
+
+    reindex(tmp_path / "index", [mirror])
+    page = mirror / "en.kremlin.ru/events/president/news/17890.html"
+    (parsed,) = parse_file(page)
+    assert parsed.source.startswith("http")
+    with Engine(tmp_path / "index") as engine:
+        assert engine.get_transcript("kremlin-17890").source == parsed.source
