@@ -456,7 +456,7 @@ def serve_command(settings: Settings, host: str | None, port: int | None, debug:
     # Imported here so the other commands do not pay for Flask and waitress.
     import waitress
 
-    from web import create_app
+    from web import create_app, warm_up
 
     settings = dataclasses.replace(
         settings,
@@ -467,6 +467,10 @@ def serve_command(settings: Settings, host: str | None, port: int | None, debug:
     app = create_app(settings)
     where = f"http://{settings.host}:{settings.port}/"
     click.echo(f"Verbatim on {where} (index: {settings.index_dir}); Ctrl+C stops it.")
+    # The embedding model takes seconds to load: start now, so the first semantic search does not wait
+    # (not under --debug, whose reloader would load it in a process that serves nothing).
+    if not debug and warm_up(app) is not None:
+        click.echo("Semantic search on; loading the embedding model in the background.")
     if settings.host not in ("127.0.0.1", "localhost", "::1"):
         click.echo(f"Warning: listening on {settings.host}, so other machines can connect.", err=True)
     if debug:

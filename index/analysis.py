@@ -251,8 +251,19 @@ class CachedAnalyzer(CompositeAnalyzer):
         return self._cached(value, **kwargs)
 
     def _word(self, word: str) -> str:
-        """The analysed form of one written word, "" if the chain drops it (cached)."""
-        found = [token.text for token in super().__call__(word, removestops=True)]
+        """The analysed form of one written word, "" if the chain drops it (cached).
+
+        The word goes through the filters as the one token the tokenizer makes of it
+        (a whole match of its pattern matches itself), skipping nltk's per-call setup.
+        """
+        token = Token(removestops=True)
+        token.text = word.replace("’", "'")
+        token.boost = 1.0
+        token.stopped = False
+        stream: Iterator[Token] = iter((token,))
+        for item in self.items[1:]:
+            stream = item(stream)
+        found = [t.text for t in stream]
         if len(found) > 1:  # not a per-word chain after all: a programming error, not bad input
             raise ValueError(f"{self!r} splits the word {word!r}")
         term = found[0] if found else ""
@@ -260,6 +271,39 @@ class CachedAnalyzer(CompositeAnalyzer):
             self._words.clear()
         self._words[word] = term
         return term
+
+    def _compiled(self) -> Any:
+        """The tokenizer's pattern as nltk's RegexpTokenizer compiles it (the `regex` engine, these flags)."""
+        if self._pattern is None:
+            tokenizer = self.items[0]
+            assert isinstance(tokenizer, NltkTokenizer)
+            self._pattern = regex.compile(tokenizer.pattern, regex.UNICODE | regex.MULTILINE | regex.DOTALL)
+        return self._pattern
+
+    def term_positions(self, value: str) -> dict[str, list[int]] | None:
+        """term → its positions in `value`, as the token stream numbers them; None when not a per-word chain.
+
+        What an index format needs from a value, without a Token per word (index.formats).
+        """
+        if not self._per_word():
+            return None
+        renumber = any(type(item) is StopWordFilter for item in self.items)
+        words = self._words
+        found: dict[str, list[int]] = {}
+        pos = -1
+        for number, word in enumerate(self._compiled().findall(value)):
+            term = words.get(word)
+            if term is None:
+                term = self._word(word)
+            if not term:
+                continue
+            pos = pos + 1 if renumber and pos >= 0 else number
+            positions = found.get(term)
+            if positions is None:
+                found[term] = [pos]
+            else:
+                positions.append(pos)
+        return found
 
     def _cached(
         self,
@@ -274,16 +318,11 @@ class CachedAnalyzer(CompositeAnalyzer):
         mode: str = "",
         **kwargs: Any,
     ) -> Iterator[Token]:
-        if self._pattern is None:
-            # nltk's RegexpTokenizer compiles its pattern with the `regex` engine and these flags.
-            tokenizer = self.items[0]
-            assert isinstance(tokenizer, NltkTokenizer)
-            self._pattern = regex.compile(tokenizer.pattern, regex.UNICODE | regex.MULTILINE | regex.DOTALL)
         renumber = any(type(item) is StopWordFilter for item in self.items)
         words = self._words
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
         pos: int | None = None
-        for number, match in enumerate(self._pattern.finditer(value)):
+        for number, match in enumerate(self._compiled().finditer(value)):
             word = match.group()
             term = words.get(word)
             if term is None:

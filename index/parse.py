@@ -9,6 +9,7 @@ mark-up in `index.html`; text and HTML pages share the turn grouping and speaker
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import json
 import logging
@@ -29,6 +30,9 @@ log = logging.getLogger(__name__)
 TEXT_SUFFIXES = (".txt",)
 JSONL_SUFFIXES = (".jsonl",)
 HTML_SUFFIXES = page_html.HTML_SUFFIXES
+# A page holds one transcript (the longest on the site is about 250 KB); a far bigger file is
+# not one, and parsing it would take minutes and gigabytes. JSONL corpora have no limit.
+MAX_PAGE_BYTES = 16 * 2**20
 # The site prints quotation marks either way round (”…“ as often as “…”).
 _OPENING_QUOTES = "“”\"«‘"
 
@@ -407,18 +411,37 @@ def source_files(paths: Iterable[str | Path]) -> list[Path]:
     return found
 
 
+def decode(data: bytes, source: str) -> str:
+    """A file's text: UTF-8 (BOM or not) or UTF-16 with a BOM; raises TranscriptParseError for
+    binary data or another encoding (guessing one could index garbled words without a word said)."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as err:
+            raise TranscriptParseError(source, 1, f"not valid UTF-16 ({err.reason})") from None
+    nul = data.find(b"\0")
+    if nul >= 0:
+        raise TranscriptParseError(source, data.count(b"\n", 0, nul) + 1, "binary data (NUL byte), not text")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = data.count(b"\n", 0, err.start) + 1
+        reason = f"not UTF-8 (byte {data[err.start]:#04x}); save it as UTF-8"
+        raise TranscriptParseError(source, line, reason) from None
+
+
 def parse_file(path: Path) -> list[Transcript]:
-    """Transcripts in one file (UTF-8, BOM and CR/CRLF tolerated), by suffix; raises TranscriptParseError."""
+    """Transcripts in one file, by suffix (UTF-8, or UTF-16 with a BOM; any line ends); raises TranscriptParseError."""
     source = str(path)
     try:
+        size = path.stat().st_size
+        if size > MAX_PAGE_BYTES and path.suffix not in JSONL_SUFFIXES:
+            reason = f"file too large ({size / 2**20:.1f} MB > {MAX_PAGE_BYTES // 2**20} MB) for one transcript"
+            raise TranscriptParseError(source, 0, reason)
         data = path.read_bytes()
     except OSError as err:
         raise TranscriptParseError(source, 0, f"cannot read: {err.strerror or err}") from None
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        line = data.count(b"\n", 0, err.start) + 1
-        raise TranscriptParseError(source, line, f"not UTF-8 (byte {data[err.start]:#04x})") from None
+    text = decode(data, source)
     if path.suffix in JSONL_SUFFIXES:
         return parse_jsonl(text, source=source)
     if path.suffix.lower() in HTML_SUFFIXES:

@@ -17,6 +17,7 @@ from whoosh import fields, formats
 from whoosh.analysis import RegexTokenizer
 
 from index.analysis import name_analyzer, spelling_analyzer, text_analyzer
+from index.formats import CachedExistence, CachedPositions
 from index.models import Transcript, Utterance
 
 # Separator of the values of a multi-valued facet field inside one indexed string.
@@ -70,6 +71,16 @@ def _one_term(field: fields.NUMERIC) -> fields.NUMERIC:
     return field
 
 
+def _one_pass(field: fields.TEXT) -> fields.TEXT:
+    """The field with a format that reads its terms from its CachedAnalyzer in one pass (index.formats)."""
+    boost = field.format.field_boost
+    if type(field.format) is formats.Positions:
+        field.format = CachedPositions(field_boost=boost)
+    elif type(field.format) is formats.Existence:
+        field.format = CachedExistence(field_boost=boost)
+    return field
+
+
 def _spelling_field() -> fields.TEXT:
     """Unstemmed words for suggestions: only their lexicon and document frequencies are read.
 
@@ -77,26 +88,32 @@ def _spelling_field() -> fields.TEXT:
     with the least work.
     """
     field = fields.TEXT(analyzer=spelling_analyzer(), phrase=False)
-    field.format = formats.Existence()
+    field.format = CachedExistence()
     field.scorable = False
     return field
 
 
 def build_schema() -> fields.Schema:
-    """A fresh Whoosh schema: one document per utterance."""
+    """A fresh Whoosh schema: one document per utterance.
+
+    Fields analysed alike share one analyser, and so its cache of analysed words (it
+    stays shared in the index: pickling keeps one object).
+    """
+    text = text_analyzer()
+    names = name_analyzer()
     return fields.Schema(
         id=fields.ID(stored=True, unique=True),
         transcript_id=fields.ID(stored=True),
         seq=_one_term(fields.NUMERIC(numtype=int, bits=32, stored=True, sortable=True)),
         kind=fields.ID(stored=True),
-        text=fields.TEXT(analyzer=text_analyzer(), stored=True, phrase=True),
+        text=_one_pass(fields.TEXT(analyzer=text, stored=True, phrase=True)),
         spell=_spelling_field(),
-        title=fields.TEXT(analyzer=text_analyzer(), stored=True, phrase=True),
-        speaker=fields.TEXT(analyzer=name_analyzer(), phrase=True),
-        role=fields.TEXT(analyzer=name_analyzer(), phrase=True),
-        place=fields.TEXT(analyzer=name_analyzer(), phrase=True),
-        topic=fields.TEXT(analyzer=name_analyzer(), phrase=True),
-        geography=fields.TEXT(analyzer=name_analyzer(), phrase=True),
+        title=_one_pass(fields.TEXT(analyzer=text, stored=True, phrase=True)),
+        speaker=_one_pass(fields.TEXT(analyzer=names, phrase=True)),
+        role=_one_pass(fields.TEXT(analyzer=names, phrase=True)),
+        place=_one_pass(fields.TEXT(analyzer=names, phrase=True)),
+        topic=_one_pass(fields.TEXT(analyzer=names, phrase=True)),
+        geography=_one_pass(fields.TEXT(analyzer=names, phrase=True)),
         facet_speaker=fields.ID(stored=True, sortable=True),
         facet_role=fields.ID(stored=True, sortable=True),
         facet_place=fields.ID(stored=True, sortable=True),

@@ -15,9 +15,7 @@ import datetime as dt
 import gc
 import json
 import logging
-import math
 import os
-import platform
 import re
 import resource
 import shutil
@@ -25,13 +23,12 @@ import sqlite3
 import statistics
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import regex
-import whoosh
 
 from index.analysis import WORD_PATTERN
 from index.models import Transcript
@@ -39,238 +36,19 @@ from index.parse import parse_file, source_files
 from index.reindex import reindex
 from index.schema import build_schema, utterance_document
 from index.writer import current_generation_dir, open_index
+from search.bench_queries import QUERIES, SEMANTIC_KINDS, BenchQuery
+from search.bench_report import BenchResult, Latency, QueryTiming, format_table, load_average, machine_info
 from search.engine import Engine
-from search.fts5 import FtsQuery, build_fts5, fts5_request_json, open_fts5
+from search.fts5 import build_fts5, fts5_request_json, open_fts5
 from search.types import SearchRequest
 
 log = logging.getLogger(__name__)
 
-Params = Mapping[str, str | tuple[str, ...]]
 Report = Callable[[str], None]
+__all__ = ["QUERIES", "BenchQuery", "BenchResult", "Latency", "format_table", "run_bench"]
 
 _COPY = re.compile(r"copy-(\d{4})$")
 DEFAULT_REPEAT = 5
-PUTIN = "Vladimir Putin"
-
-
-@dataclass(frozen=True)
-class BenchQuery:
-    """One request of the mix: our API parameters and the same request for FTS5."""
-
-    kind: str
-    params: Params
-    fts: FtsQuery
-
-
-def _q(kind: str, fts: str | None = None, where: Params | None = None, **params: str | tuple[str, ...]) -> BenchQuery:
-    """A query whose FTS5 form is `fts` (default: our query text as is; None browses)."""
-    text = params.get("q", "")
-    assert isinstance(text, str)
-    match = fts if fts is not None else (text or None)
-    extra = {k: (v,) if isinstance(v, str) else v for k, v in (where or {}).items()}
-    return BenchQuery(kind, params, FtsQuery(match, extra))
-
-
-# Words picked from the kremlin corpus: common ones in 400–1,300 utterances, rare ones in 3–8.
-QUERIES: tuple[BenchQuery, ...] = (
-    *(_q("common", q=w) for w in ("russia", "president", "people", "country", "development", "government", "economic", "question")),
-    *(_q("rare", q=w) for w in ("propaganda", "ambulance", "explosives", "socialist", "pragmatic", "ancestors", "blogger", "applicants")),
-    _q("phrase", q='"economic growth"'),
-    _q("phrase", q='"united states"'),
-    _q("phrase", q='"prime minister"'),
-    _q("phrase", q='"armed forces"'),
-    _q("phrase", q='"middle east"'),
-    _q("phrase", q='"natural gas"'),
-    _q("phrase", q='"thank you very much"'),
-    _q("phrase", "NEAR(russia china, 5)", q='"russia china"~5'),
-    _q("boolean", q="oil OR gas"),
-    _q("boolean", q="syria NOT geneva"),
-    _q("boolean", q="(china OR india) AND trade"),
-    _q("boolean", q="ukraine AND crimea"),
-    _q("boolean", q="sanctions OR embargo"),
-    _q("boolean", q="energy NOT nuclear"),
-    _q("boolean", q="terr*"),
-    _q("boolean", q="invest* AND infrastructure"),
-    _q("speaker", q="ukraine", speaker=PUTIN),
-    _q("speaker", q="economy", speaker=PUTIN),
-    _q("speaker", q="question", speaker="Dmitry Peskov"),
-    _q("speaker", "sanctions", {"speaker": PUTIN}, q=f'speaker:"{PUTIN}" sanctions'),
-    _q("speaker", q="regions", role="President of Russia"),
-    _q("speaker", q="thank", speaker=(PUTIN, "Dmitry Peskov")),
-    _q("speaker", q="media", speaker="Question"),
-    _q("date", q="crimea", **{"from": "2014-01-01", "to": "2015-12-31"}),
-    _q("date", q="cooperation", year=("2013", "2014")),
-    _q("date", q="russia", **{"from": "2018-01-01"}),
-    _q("date", q="sanctions", to="2014-12-31"),
-    _q("date", q="economy", year="2019"),
-    _q("date", q="president", **{"from": "2016-06-01", "to": "2016-12-31"}),
-    _q("date", q="pension", year="2018"),
-    _q("facet", q="investment", topic="Economy and finance"),
-    _q("facet", q="energy", geography="Turkey"),
-    _q("facet", q="russia", place="Sochi"),
-    _q("facet", q="region", topic="Regions", year="2019"),
-    _q("facet", q="development", place="The Kremlin, Moscow"),
-    _q("browse", q=""),
-    _q("browse", q="", speaker=PUTIN),
-    _q("browse", q="", year="2016"),
-    _q("browse", q="", topic="Energy"),
-    _q("browse", q="", **{"from": "2013-01-01", "to": "2013-12-31"}),
-    _q("browse", q="", page="3"),
-    _q("browse", q="", sort="date"),
-    _q("sort", q="sanctions", sort="-date"),
-    _q("sort", q="question", page="3"),
-    _q("sort", q="president", sort="date"),
-    _q("misspelled", q="inflaton"),
-    _q("misspelled", q="presdent"),
-)
-# Semantic and hybrid modes are timed on the queries that have words to embed.
-SEMANTIC_KINDS = ("common", "rare", "phrase", "speaker", "date", "facet")
-
-
-@dataclass(frozen=True)
-class Latency:
-    """Milliseconds per request over every timed run."""
-
-    p50_ms: float
-    p95_ms: float
-    max_ms: float
-    runs: int
-
-    @classmethod
-    def of(cls, samples: Sequence[float]) -> "Latency":
-        """Median, nearest-rank 95th percentile and maximum of `samples` (ms)."""
-        ordered = sorted(samples)
-        if not ordered:
-            return cls(0.0, 0.0, 0.0, 0)
-        p95 = ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]
-        return cls(statistics.median(ordered), p95, ordered[-1], len(ordered))
-
-
-@dataclass(frozen=True)
-class QueryTiming:
-    """One query of the mix: hits found and median latency, ours and the baseline's."""
-
-    kind: str
-    params: Params
-    total: int
-    p50_ms: float
-    fts5_total: int
-    fts5_p50_ms: float
-
-
-@dataclass(frozen=True)
-class BenchResult:
-    """Everything one `bench` run measured; `to_dict` is the `--json` object."""
-
-    corpus: str
-    scale: int
-    transcripts: int
-    utterances: int
-    tokens: int
-    index_seconds: float
-    index_cpu_seconds: float
-    parse_seconds: float
-    analysis_seconds: float
-    index_bytes: int
-    index_segments: int
-    peak_rss_bytes: int
-    query: Latency
-    query_first: Latency
-    fts5_index_seconds: float
-    fts5_insert_seconds: float
-    fts5_index_bytes: int
-    fts5_query: Latency
-    queries: tuple[QueryTiming, ...]
-    semantic: Latency | None = None
-    hybrid: Latency | None = None
-    embed_seconds: float | None = None
-    machine: Mapping[str, Any] = field(default_factory=dict)
-
-    @property
-    def write_seconds(self) -> float:
-        """What the build spent beyond parsing and analysis: postings, stored fields, commit."""
-        return max(0.0, self.index_seconds - self.parse_seconds - self.analysis_seconds)
-
-    def to_dict(self) -> dict[str, Any]:
-        """Flat JSON: sizes, throughput, latencies (ms), ratios ours / FTS5 (above 1: we are slower)."""
-        ours_rate = _rate(self.tokens, self.index_seconds)
-        fts5_rate = _rate(self.tokens, self.fts5_index_seconds)
-        result: dict[str, Any] = {
-            "corpus": self.corpus,
-            "scale": self.scale,
-            "transcripts": self.transcripts,
-            "utterances": self.utterances,
-            "tokens": self.tokens,
-            "index_seconds": round(self.index_seconds, 3),
-            "index_tokens_per_s": round(ours_rate),
-            "index_utterances_per_s": round(_rate(self.utterances, self.index_seconds)),
-            "index_cpu_seconds": round(self.index_cpu_seconds, 3),
-            "parse_seconds": round(self.parse_seconds, 3),
-            "analysis_seconds": round(self.analysis_seconds, 3),
-            "write_seconds": round(self.write_seconds, 3),
-            "index_bytes": self.index_bytes,
-            "index_segments": self.index_segments,
-            "peak_rss_bytes": self.peak_rss_bytes,
-            **_latency_keys("query", self.query),
-            **_latency_keys("query_first", self.query_first),
-            "fts5_index_seconds": round(self.fts5_index_seconds, 3),
-            "fts5_insert_seconds": round(self.fts5_insert_seconds, 3),
-            "fts5_index_tokens_per_s": round(fts5_rate),
-            "fts5_index_bytes": self.fts5_index_bytes,
-            **_latency_keys("fts5_query", self.fts5_query),
-            "ratio_index": _ratio(self.index_seconds, self.fts5_index_seconds),
-            "ratio_p50": _ratio(self.query.p50_ms, self.fts5_query.p50_ms),
-            "ratio_p95": _ratio(self.query.p95_ms, self.fts5_query.p95_ms),
-            "ratio_size": _ratio(self.index_bytes, self.fts5_index_bytes),
-        }
-        if self.semantic is not None and self.hybrid is not None:
-            result.update(_latency_keys("semantic", self.semantic))
-            result.update(_latency_keys("hybrid", self.hybrid))
-            result["embed_seconds"] = round(self.embed_seconds or 0.0, 3)
-        result["kinds"] = kind_medians(self.queries)
-        result["queries"] = [
-            {
-                "kind": q.kind,
-                "params": dict(q.params),
-                "total": q.total,
-                "p50_ms": round(q.p50_ms, 3),
-                "fts5_total": q.fts5_total,
-                "fts5_p50_ms": round(q.fts5_p50_ms, 3),
-            }
-            for q in self.queries
-        ]
-        result["machine"] = dict(self.machine)
-        return result
-
-
-def _rate(amount: float, seconds: float) -> float:
-    return amount / seconds if seconds > 0 else 0.0
-
-
-def _ratio(ours: float, theirs: float) -> float | None:
-    return round(ours / theirs, 2) if theirs > 0 else None
-
-
-def _latency_keys(prefix: str, latency: Latency) -> dict[str, float]:
-    return {
-        f"{prefix}_p50_ms": round(latency.p50_ms, 3),
-        f"{prefix}_p95_ms": round(latency.p95_ms, 3),
-        f"{prefix}_max_ms": round(latency.max_ms, 3),
-    }
-
-
-def kind_medians(queries: Sequence[QueryTiming]) -> dict[str, dict[str, float]]:
-    """Median latency per kind of query, ours and FTS5's."""
-    kinds: dict[str, list[QueryTiming]] = {}
-    for query in queries:
-        kinds.setdefault(query.kind, []).append(query)
-    return {
-        kind: {
-            "p50_ms": round(statistics.median(q.p50_ms for q in group), 3),
-            "fts5_p50_ms": round(statistics.median(q.fts5_p50_ms for q in group), 3),
-        }
-        for kind, group in kinds.items()
-    }
 
 
 # --- the corpus, replicated
@@ -512,27 +290,6 @@ def semantic_latency(
 # --- the whole run
 
 
-def machine_info() -> dict[str, Any]:
-    """Where the figures were measured."""
-    model = ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {
-        "cpu": model or platform.processor(),
-        "cores": os.cpu_count(),
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "whoosh": whoosh.versionstring(),
-        "sqlite": sqlite3.sqlite_version,
-        "load_average": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None,
-    }
-
-
 def run_bench(
     corpus: Path,
     scale: int = 1,
@@ -557,6 +314,41 @@ def run_bench(
         return _run(Path(corpus), scale, repeat, semantic, work, queries, say)
 
 
+@dataclass(frozen=True)
+class _Build:
+    """Our index build as `_build` timed it."""
+
+    transcripts: int
+    utterances: int
+    seconds: float
+    cpu_seconds: float
+    parse_seconds: float
+    peak_rss_bytes: int
+
+
+def _build(corpus_copies: Path, index_dir: Path, say: Report) -> _Build:
+    """`reindex --full` of the replicated corpus, timed from the first file read to the published index."""
+    _warm_imports()
+    parser = ReplicatingParser()
+    gc.collect()
+    _reset_peak_memory()
+    cpu_before = cpu_seconds()
+    started = time.perf_counter()
+    summary = reindex(index_dir, [corpus_copies], full=True, parse=parser)
+    seconds = time.perf_counter() - started
+    build = _Build(
+        summary.transcripts,
+        summary.utterances,
+        seconds,
+        cpu_seconds() - cpu_before,
+        parser.seconds,
+        peak_memory_bytes(),
+    )
+    for line in summary.skipped:
+        say(f"skipped {line}")
+    return build
+
+
 def _run(
     corpus: Path,
     scale: int,
@@ -567,24 +359,14 @@ def _run(
     say: Report,
 ) -> BenchResult:
     """`run_bench` inside its working folder."""
+    load_at_start = load_average()
     shutil.rmtree(work / "corpus", ignore_errors=True)
     folders = replicate_corpus(corpus, work / "corpus", scale)
     index_dir = work / "index"
     shutil.rmtree(index_dir, ignore_errors=True)
 
     say(f"indexing {corpus} × {scale}")
-    _warm_imports()
-    parser = ReplicatingParser()
-    gc.collect()
-    _reset_peak_memory()
-    cpu_before = cpu_seconds()
-    started = time.perf_counter()
-    summary = reindex(index_dir, [work / "corpus"], full=True, parse=parser)
-    index_seconds = time.perf_counter() - started
-    index_cpu = cpu_seconds() - cpu_before
-    peak = peak_memory_bytes()
-    for line in summary.skipped:
-        say(f"skipped {line}")
+    build = _build(work / "corpus", index_dir, say)
 
     say("timing analysis alone")
     first_copy = list(_parsed(folders[:1], ReplicatingParser()))
@@ -619,16 +401,16 @@ def _run(
     return BenchResult(
         corpus=str(corpus),
         scale=scale,
-        transcripts=summary.transcripts,
-        utterances=summary.utterances,
+        transcripts=build.transcripts,
+        utterances=build.utterances,
         tokens=tokens,
-        index_seconds=index_seconds,
-        index_cpu_seconds=index_cpu,
-        parse_seconds=parser.seconds,
+        index_seconds=build.seconds,
+        index_cpu_seconds=build.cpu_seconds,
+        parse_seconds=build.parse_seconds,
         analysis_seconds=analysis,
         index_bytes=folder_bytes(current_generation_dir(index_dir)),
         index_segments=segment_count(index_dir),
-        peak_rss_bytes=peak,
+        peak_rss_bytes=build.peak_rss_bytes,
         query=Latency.of(_flat(runs)),
         query_first=Latency.of(first),
         fts5_index_seconds=fts5_seconds,
@@ -642,7 +424,7 @@ def _run(
         semantic=semantic_figures[0],
         hybrid=semantic_figures[1],
         embed_seconds=semantic_figures[2],
-        machine=machine_info(),
+        machine=machine_info(load_at_start),
     )
 
 
@@ -661,46 +443,3 @@ def _parsed(folders: Sequence[Path], parser: ReplicatingParser) -> Iterator[Tran
             yield from parser(path)
         except Exception as error:  # the build reported it
             log.debug("skipping %s: %s", path, error)
-
-
-# --- text output
-
-
-def format_table(result: BenchResult) -> list[str]:
-    """The figures for people: ours beside FTS5, then per kind of query."""
-    figures = result.to_dict()
-    mb = 1e6
-    lines = [
-        f"Corpus {figures['corpus']} × {figures['scale']}: {figures['transcripts']:,} transcripts, "
-        f"{figures['utterances']:,} utterances, {figures['tokens']:,} tokens",
-        f"{'':28}{'Verbatim':>12}{'FTS5':>12}{'ours/FTS5':>11}",
-        _row("index build (s)", figures["index_seconds"], figures["fts5_index_seconds"], figures["ratio_index"]),
-        _row("  tokens/s", figures["index_tokens_per_s"], figures["fts5_index_tokens_per_s"], None, "{:,.0f}"),
-        _row("index size (MB)", figures["index_bytes"] / mb, figures["fts5_index_bytes"] / mb, figures["ratio_size"]),
-        _row("request p50 (ms)", figures["query_p50_ms"], figures["fts5_query_p50_ms"], figures["ratio_p50"]),
-        _row("request p95 (ms)", figures["query_p95_ms"], figures["fts5_query_p95_ms"], figures["ratio_p95"]),
-        _row("request max (ms)", figures["query_max_ms"], figures["fts5_query_max_ms"], None),
-        f"Build: parse {figures['parse_seconds']:.2f} s, analysis {figures['analysis_seconds']:.2f} s, "
-        f"write {figures['write_seconds']:.2f} s; CPU {figures['index_cpu_seconds']:.2f} s; "
-        f"{figures['index_utterances_per_s']:,} utterances/s; "
-        f"{figures['index_segments']} segments; peak memory {figures['peak_rss_bytes'] / mb:.0f} MB",
-        f"First run of each request: p50 {figures['query_first_p50_ms']:.2f} ms, "
-        f"p95 {figures['query_first_p95_ms']:.2f} ms",
-    ]
-    if "semantic_p50_ms" in figures:
-        lines.append(
-            f"Semantic p50/p95 {figures['semantic_p50_ms']:.1f}/{figures['semantic_p95_ms']:.1f} ms, "
-            f"hybrid {figures['hybrid_p50_ms']:.1f}/{figures['hybrid_p95_ms']:.1f} ms "
-            f"(embedding took {figures['embed_seconds']:.0f} s)"
-        )
-    lines.append("Median per kind (ms), ours / FTS5:")
-    lines.extend(
-        f"  {kind:<12}{values['p50_ms']:>9.2f}{values['fts5_p50_ms']:>9.2f}"
-        for kind, values in figures["kinds"].items()
-    )
-    return lines
-
-
-def _row(label: str, ours: float, theirs: float, ratio: float | None, form: str = "{:,.2f}") -> str:
-    shown = f"{ratio:.2f}" if ratio is not None else ""
-    return f"{label:<28}{form.format(ours):>12}{form.format(theirs):>12}{shown:>11}"

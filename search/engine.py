@@ -18,7 +18,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -36,6 +36,7 @@ from search import highlight, hybrid, kwic
 from search.columns import TRANSCRIPT_FIELD, Columns, load_columns
 from search.facets import combine, count_facets, facet_masks
 from search.query import make_parser, parse_query, text_terms
+from search.scoring import FieldLengths, tree_ids, tree_scores
 from search.suggest import suggest
 from search.types import FacetResult, Hit, SearchRequest, SearchResponse
 
@@ -53,6 +54,8 @@ class _Snapshot:
     searcher: Searcher
     columns: Columns
     generation: int
+    # Field lengths for vectorised one-word scoring, read on first use (search.scoring).
+    lengths: FieldLengths = field(default_factory=FieldLengths)
 
 
 @dataclass(frozen=True)
@@ -174,7 +177,9 @@ class Engine:
         if q is None:
             matched, scores = columns.live, None
         else:
-            matched, scores = match_documents(snapshot.searcher, q, columns.size, scored=scored)
+            matched, scores = match_documents(
+                snapshot.searcher, q, columns.size, scored=scored, lengths=snapshot.lengths
+            )
         base = matched & columns.live & _date_mask(columns, request.date_from, request.date_to)
         masks = facet_masks(columns, request.filters)
         docs = np.flatnonzero(combine(base, masks))
@@ -383,15 +388,28 @@ def _generation(searcher: Searcher) -> int:
 
 
 def match_documents(
-    searcher: Searcher, q: wq.Query, size: int, *, scored: bool = False
+    searcher: Searcher,
+    q: wq.Query,
+    size: int,
+    *,
+    scored: bool = False,
+    lengths: FieldLengths | None = None,
 ) -> tuple[np.ndarray, np.ndarray | None]:
-    """Boolean mask of the documents matching `q`, and their scores if `scored`."""
+    """Boolean mask of the documents matching `q`, and their scores if `scored`.
+
+    With `lengths`, word queries (and/or/not) are scored a block at a time (search.scoring): same scores.
+    """
     matched = np.zeros(size, dtype=bool)
     scores = np.zeros(size, dtype=np.float64) if scored else None
     context = searcher.context(needs_current=scored)
     for leaf, offset in searcher.leaf_searchers():
         matcher = q.matcher(leaf, context)
-        if scored:
+        fast = tree_scores(matcher, leaf, lengths) if scored and lengths is not None else None
+        if fast is not None:
+            assert scores is not None
+            found = fast[0] + offset
+            scores[found] = fast[1]
+        elif scored:
             assert scores is not None
             ids: list[int] = []
             values: list[float] = []
@@ -402,7 +420,10 @@ def match_documents(
             found = np.asarray(ids, dtype=np.int64) + offset
             scores[found] = values
         else:
-            found = np.fromiter(matcher.all_ids(), dtype=np.int64) + offset
+            ids_only = tree_ids(matcher, leaf)
+            if ids_only is None:
+                ids_only = np.fromiter(matcher.all_ids(), dtype=np.int64)
+            found = ids_only + offset
         matched[found] = True
     return matched, scores
 

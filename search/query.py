@@ -20,6 +20,12 @@ from index.schema import DEFAULT_FIELD, QUERY_FIELDS
 BINARY_OPERATORS = ("AND", "OR", "ANDNOT", "ANDMAYBE")
 NOT_OPERATOR = "NOT"
 _TOKEN = re.compile(r'"[^"]*"|[()]|[^\s()"]+')
+# Words and phrases in one query: enough for any real question, and each costs a posting list walk.
+MAX_QUERY_TERMS = 100
+# Letters a wildcard needs before its first `*`: `a*` or `*ion` expand to much of the vocabulary,
+# and a few of them ANDed take seconds (Lucene refuses leading wildcards by default too).
+MIN_WILDCARD_PREFIX = 2
+_FIELD_PREFIX = re.compile(r"^\w+:")
 
 
 def make_parser(schema: fields.Schema) -> qparser.QueryParser:
@@ -55,6 +61,29 @@ def check_syntax(text: str) -> None:
             f"'(' at position {opened[-1]} is never closed: add a ')' after the group", opened[-1]
         )
     _check_operators(text)
+    _check_cost(text)
+
+
+def _check_cost(text: str) -> None:
+    """Refuse what would cost seconds for nothing a person needs: too many terms, near-empty wildcards."""
+    terms = [m for m in _TOKEN.finditer(text) if m.group() not in ("(", ")", NOT_OPERATOR, *BINARY_OPERATORS)]
+    if len(terms) > MAX_QUERY_TERMS:
+        raise BadQuery(
+            f"too many terms: {len(terms):,} words or phrases (at most {MAX_QUERY_TERMS}): shorten the query",
+            terms[MAX_QUERY_TERMS].start(),
+        )
+    for match in terms:
+        token = match.group()
+        if token.startswith('"') or "*" not in token:
+            continue
+        word = _FIELD_PREFIX.sub("", token)
+        literal = re.split(r"[*?]", word, maxsplit=1)[0]
+        if len(literal) < MIN_WILDCARD_PREFIX:
+            raise BadQuery(
+                f"{token!r} at position {match.start()}: a wildcard needs at least {MIN_WILDCARD_PREFIX} letters "
+                "before the * (such as terr*); leave the query empty to browse everything",
+                match.start(),
+            )
 
 
 def _unclosed_quote(text: str) -> int | None:

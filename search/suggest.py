@@ -27,7 +27,7 @@ def correct_word(word: str, reader: IndexReader, field: str = SPELLING_FIELD) ->
     if len(analysed) != 1 or analysed[0].isdigit():
         return None
     lowered = analysed[0]
-    frequency = reader.doc_frequency(field, lowered)
+    frequency = live_frequency(reader, field, lowered)
     if frequency >= FEW_HITS:
         return None
     needed = max(1, frequency * MIN_GAIN)
@@ -36,7 +36,7 @@ def correct_word(word: str, reader: IndexReader, field: str = SPELLING_FIELD) ->
     for distance in range(1, max_distance + 1):
         # prefix=1: misspellings rarely change the first letter, and it keeps the scan short.
         candidates = [
-            (reader.doc_frequency(field, term), term)
+            (live_frequency(reader, field, term), term)
             for term in reader.terms_within(field, lowered, distance, prefix=1)
             if term != lowered
         ]
@@ -45,6 +45,15 @@ def correct_word(word: str, reader: IndexReader, field: str = SPELLING_FIELD) ->
             best = min(good, key=lambda item: (-item[0], item[1]))[1]
             return _same_case(word, best)
     return None
+
+
+def live_frequency(reader: IndexReader, field: str, term: str) -> int:
+    """Utterances that hold `term` now: after an incremental reindex, `doc_frequency` still
+    counts deleted documents, and suggestions would follow words no longer in the corpus."""
+    frequency = reader.doc_frequency(field, term)
+    if not frequency or not reader.has_deletions():
+        return frequency
+    return sum(1 for _ in reader.postings(field, term).all_ids())  # postings skip deleted documents
 
 
 def _same_case(original: str, replacement: str) -> str:

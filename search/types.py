@@ -132,6 +132,7 @@ class Hit:
     place: str
     score: float
     snippet: str
+    # Why it is a hit: "keyword", "semantic" or "both" (semantic and hybrid modes).
     matched_by: str = "keyword"
 
     def to_dict(self) -> dict[str, Any]:
@@ -148,6 +149,7 @@ class Hit:
             "place": self.place,
             "score": round(self.score, 4),
             "snippet": self.snippet,
+            "matched_by": self.matched_by,
         }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import re
 from collections.abc import Iterator
@@ -12,9 +13,13 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from conftest import make_transcript
 from index.models import Transcript
+from index.writer import create_index, write_transcripts
 from search.types import FACET_NAMES
 from web import create_app
+from web.api import spreadsheet_safe
+from web.openapi import openapi_document
 from web.settings import Settings
 
 
@@ -48,7 +53,9 @@ def test_search_returns_the_design_json(client):
     assert len(data["hits"]) == 2
     assert list(data["hits"][0]) == [
         "id", "transcript_id", "seq", "speaker", "role", "kind", "date", "title", "place", "score", "snippet",
+        "matched_by",
     ]  # fmt: skip
+    assert {hit["matched_by"] for hit in data["hits"]} == {"keyword"}
     assert all("<mark>Geneva</mark>" in hit["snippet"] for hit in data["hits"])
     assert list(data["facets"]) == list(FACET_NAMES)
     assert sorted(data["facets"]["speaker"], key=lambda v: v["value"]) == [
@@ -64,7 +71,7 @@ def test_search_hit_fields_match_the_utterance(client):
     data = get_json(client, "/api/search?q=Communique&speaker=John+Kerry")
     assert data["total"] == 1
     hit = data["hits"][0]
-    assert {k: v for k, v in hit.items() if k not in ("score", "snippet")} == {
+    assert {k: v for k, v in hit.items() if k not in ("score", "snippet", "matched_by")} == {
         "id": "t-kerry:2",
         "transcript_id": "t-kerry",
         "seq": 2,
@@ -157,6 +164,60 @@ def test_csv_of_no_hits_is_the_header_alone(client):
     assert response.get_data(as_text=True).splitlines() == ["id,date,speaker,role,title,place,text,link"]
 
 
+@pytest.fixture
+def formula_index(tmp_path: Path) -> Path:
+    """An utterance whose every exported field starts like a spreadsheet formula."""
+    path = tmp_path / "formulas"
+    transcript = make_transcript(
+        "t-formula",
+        "=HYPERLINK(\"http://evil.example\", \"click\")",
+        dt.date(2016, 1, 2),
+        [("+Speaker", "-Role", "@SUM(A1:A9) about sanctions"), ("", "", "\tsanctions\r\n=1+1")],
+        place="=cmd|' /C calc'!A0",
+    )
+    write_transcripts(create_index(path), [transcript])
+    return path
+
+
+def test_csv_cells_that_look_like_formulas_are_kept_as_text(formula_index):
+    app = create_app(Settings(index_dir=formula_index))
+    try:
+        response = app.test_client().get("/api/search?q=sanctions&sort=date&format=csv")
+        rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    finally:
+        app.extensions["verbatim"].close()
+    assert rows[1] == [
+        "t-formula:0",
+        "2016-01-02",
+        "'+Speaker",
+        "'-Role",
+        "'=HYPERLINK(\"http://evil.example\", \"click\")",
+        "'=cmd|' /C calc'!A0",
+        "'@SUM(A1:A9) about sanctions",
+        "http://localhost/t/t-formula?q=sanctions#u0",
+    ]
+    assert rows[2][2:4] == ["", ""] and rows[2][6] == "'\tsanctions\r\n=1+1"
+
+
+@pytest.mark.parametrize(
+    ("cell", "safe"),
+    [
+        ("=1+1", "'=1+1"),
+        ("+7 495", "'+7 495"),
+        ("-5%", "'-5%"),
+        ("@user", "'@user"),
+        ("\t=1", "'\t=1"),
+        ("\r=1", "'\r=1"),
+        ("", ""),
+        ("Growth = 2%", "Growth = 2%"),
+        (" =1", " =1"),
+        ("'quoted'", "'quoted'"),
+    ],
+)
+def test_spreadsheet_safe_prefixes_only_formula_starts(cell, safe):
+    assert spreadsheet_safe(cell) == safe
+
+
 def test_csv_with_a_malformed_query_is_a_400_before_any_csv(client):
     assert get_json(client, "/api/search?q=%22open&format=csv", 400)["position"] == 0
 
@@ -218,6 +279,13 @@ def test_openapi_describes_exactly_the_api_routes(app, client):
     }  # fmt: skip
     refs = re.findall(r'"\$ref": "#/components/schemas/(\w+)"', client.get("/api/openapi.json").get_data(as_text=True))
     assert set(refs) <= set(doc["components"]["schemas"])
+
+
+def test_openapi_hit_schema_lists_exactly_the_hit_fields(client):
+    hit = get_json(client, "/api/search?q=Geneva")["hits"][0]
+    schema = openapi_document("http://localhost")["components"]["schemas"]["Hit"]
+    assert list(schema["properties"]) == list(hit)
+    assert hit["matched_by"] in schema["properties"]["matched_by"]["enum"]
 
 
 @pytest.mark.parametrize("url", ["/api/", "/api/nothing", "/api/search/extra"])

@@ -6,6 +6,7 @@ tests use the system Chromium and skip when it is absent.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +15,10 @@ import pytest
 from flask import Flask
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from search.engine import Engine
+from search.hybrid import SEMANTIC_LIMIT, SemanticIndex
+from search.semantic import INSTALL_COMMAND, MiniLMEmbedder, semantic_available
+from search.vectors import sync_vectors
 from web import create_app
 from web.settings import Settings
 
@@ -46,16 +51,46 @@ def app(index_dir: Path) -> Iterator[Flask]:
     app.extensions["verbatim"].close()
 
 
-@pytest.fixture
-def server(app: Flask) -> Iterator[str]:
+@contextlib.contextmanager
+def serving(app: Flask) -> Iterator[str]:
     """The app on a free port of 127.0.0.1, served from a background thread."""
     httpd: BaseWSGIServer = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
-    httpd.server_close()
-    thread.join()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_port}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join()
+
+
+@pytest.fixture
+def server(app: Flask) -> Iterator[str]:
+    with serving(app) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def minilm() -> MiniLMEmbedder:
+    """The real embedding model, loaded once for the session (seconds); skips without the extra."""
+    if not semantic_available():
+        pytest.skip(f"semantic search needs the [semantic] extra ({INSTALL_COMMAND})")
+    embedder = MiniLMEmbedder()
+    embedder.model()
+    return embedder
+
+
+@pytest.fixture
+def semantic_server(index_dir: Path, minilm: MiniLMEmbedder) -> Iterator[str]:
+    """The app on the test index with real MiniLM vectors (ten utterances: well under a second)."""
+    sync_vectors(index_dir, minilm)
+    engine = Engine(index_dir, semantic=SemanticIndex(index_dir, minilm))
+    try:
+        with serving(create_app(Settings(index_dir=index_dir), engine=engine)) as url:
+            yield url
+    finally:
+        engine.close()
 
 
 def _new_page(browser, *, viewport=DESKTOP, javascript: bool = True):
@@ -214,3 +249,86 @@ def test_everything_works_without_javascript(browser, server):
     finally:
         context.close()
     assert problems == []
+
+
+def test_switch_to_semantic_mode_and_follow_a_similar_link(browser, semantic_server):
+    context, page, problems = _new_page(browser)
+    try:
+        page.goto(semantic_server + "/?q=Geneva")
+        modes = page.get_by_role("group", name="Search mode")
+        expect(modes.get_by_role("link", name="Keyword")).to_have_attribute("aria-current", "true")
+        expect(page.locator("span.badge")).to_have_count(0)  # keyword mode: every hit has the words
+        modes.get_by_role("link", name="Semantic").click()
+        page.wait_for_url("**/?q=Geneva&mode=semantic")
+        expect(modes.get_by_role("link", name="Semantic")).to_have_attribute("aria-current", "true")
+        expect(page.locator(".mode-note")).to_contain_text(f"cover these top {SEMANTIC_LIMIT} hits only")
+        hits = page.locator("article.hit")
+        expect(hits).to_have_count(10)  # every utterance is somewhat close in meaning
+        expect(page.locator("article.hit span.badge")).to_have_count(10)
+        assert set(page.locator("span.badge").all_inner_texts()) == {"semantic"}
+        # The turns about Geneva come first; the model knows what they are about.
+        assert hits.first.get_attribute("data-hit-id") in {"t-kerry:2", "t-lavrov:0", "t-lavrov:1"}
+        shot(page, "semantic-results")
+
+        page.locator("#q").fill("Geneva conference")
+        page.locator("#q").press("Enter")  # the mode stays with a new query
+        page.wait_for_url("**/?q=Geneva+conference&mode=semantic")
+        expect(page.locator("article.hit span.badge")).to_have_count(10)
+
+        modes.get_by_role("link", name="Hybrid").click()
+        page.wait_for_url("**/?q=Geneva+conference&mode=hybrid")
+        expect(page.locator("article.hit")).to_have_count(10)
+        badges = page.locator("span.badge").all_inner_texts()
+        # Two turns have both words; the others come by meaning alone.
+        assert badges.count("keyword + semantic") == 2 and badges.count("semantic") == 8
+        shot(page, "hybrid-results")
+
+        page.goto(semantic_server + "/?q=Geneva&mode=semantic")
+        page.locator('article[data-hit-id="t-kerry:2"] a.similar').click()
+        page.wait_for_url("**/similar/t-kerry:2")
+        expect(page.locator("h1")).to_have_text("Similar in meaning")
+        expect(page.locator("article.source-utterance")).to_contain_text("Geneva Communique")
+        similar = page.locator("article.hit:not(.source-utterance)")
+        expect(similar.first).to_be_visible()
+        ids = [similar.nth(i).get_attribute("data-hit-id") for i in range(similar.count())]
+        assert ids and not any(hit_id.startswith("t-kerry:") for hit_id in ids)
+        shot(page, "similar")
+        similar.first.locator("a.in-context").click()
+        page.wait_for_url(f"**/t/{ids[0].split(':')[0]}#u{ids[0].split(':')[1]}")
+    finally:
+        context.close()
+    assert problems == []
+
+
+def test_without_vectors_semantic_modes_are_disabled_and_say_why(browser, server, index_dir):
+    context, page, problems = _new_page(browser)
+    try:
+        _disabled_modes(page, server, index_dir)
+    finally:
+        context.close()
+    # The page asking for semantic mode is a 400 (as in the API), which Chromium reports; nothing else.
+    assert problems == ["Failed to load resource: the server responded with a status of 400 (BAD REQUEST)"]
+
+
+def _disabled_modes(page, server: str, index_dir: Path) -> None:
+    page.goto(server + "/?q=Geneva")
+    modes = page.get_by_role("group", name="Search mode")
+    expect(modes.get_by_role("link")).to_have_count(1)  # only Keyword is a link
+    semantic = modes.locator("[data-mode=semantic]")
+    expect(semantic).to_have_attribute("aria-disabled", "true")
+    reason = semantic.get_attribute("title") or ""
+    assert reason.startswith("Unavailable: ") and str(index_dir) not in reason
+    semantic.click()  # nothing happens: it is not a link
+    assert page.url == server + "/?q=Geneva"
+    expect(page.locator("a.similar")).to_have_count(0)
+    expect(page.locator("#mode-reason")).to_be_hidden()
+    page.get_by_text("why unavailable?").click()
+    expect(page.locator("#mode-reason")).to_contain_text(reason.removeprefix("Unavailable: "))
+    shot(page, "modes-disabled")
+
+    page.goto(server + "/?q=Geneva&mode=semantic")
+    expect(page.locator(".alert")).to_contain_text("Semantic search is unavailable here:")
+    shot(page, "semantic-unavailable")
+    page.get_by_role("link", name="Search by keyword instead").click()
+    page.wait_for_url(server + "/?q=Geneva")
+    expect(page.locator(".result-count")).to_contain_text("3 utterances in 2 transcripts")

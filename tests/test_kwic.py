@@ -13,6 +13,7 @@ from search.kwic import (
     ELLIPSIS,
     KwicLine,
     kwic_lines,
+    kwic_matches,
     left_context,
     lines_for_hit,
     merge_spans,
@@ -20,7 +21,11 @@ from search.kwic import (
     sort_lines,
     words,
 )
-from search.types import Hit
+from index.analysis import text_analyzer
+from search.highlight import fast_tokens, match_spans
+from search.engine import Engine
+from search.kwic import span_finder
+from search.types import Hit, SearchRequest
 
 
 def hit(hit_id: str = "t:0") -> Hit:
@@ -104,20 +109,51 @@ def test_spans_outside_the_text_are_ignored():
 
 def test_kwic_lines_keep_hit_order_and_stop_at_the_limit():
     texts = {"a:0": "Geneva one. Geneva two.", "b:1": "No match here.", "c:2": "In Geneva."}
-    hits = [hit("a:0"), hit("b:1"), hit("c:2")]
-    lines, truncated = kwic_lines(hits, lambda h: texts[h.id], spans_of("geneva"))
+    pairs = [(hit(hit_id), text) for hit_id, text in texts.items()]
+    lines, truncated = kwic_lines(pairs, spans_of("geneva"))
     assert [(l.hit.id, l.start) for l in lines] == [("a:0", 0), ("a:0", 12), ("c:2", 3)]
     assert truncated is False
-    limited, truncated = kwic_lines(hits, lambda h: texts[h.id], spans_of("geneva"), max_lines=2)
+    limited, truncated = kwic_lines(pairs, spans_of("geneva"), max_lines=2)
     assert [(l.hit.id, l.start) for l in limited] == [("a:0", 0), ("a:0", 12)]
     assert truncated is True
 
 
 def test_exactly_the_limit_is_not_truncated():
-    lines, truncated = kwic_lines([hit()], lambda h: "Geneva, Geneva", spans_of("geneva"), max_lines=1)
+    lines, truncated = kwic_lines([(hit(), "Geneva, Geneva")], spans_of("geneva"), max_lines=1)
     assert len(lines) == 1 and truncated is True
-    lines, truncated = kwic_lines([hit()], lambda h: "Geneva", spans_of("geneva"), max_lines=1)
+    lines, truncated = kwic_lines([(hit(), "Geneva")], spans_of("geneva"), max_lines=1)
     assert len(lines) == 1 and truncated is False
+
+
+def test_matches_stop_reading_hits_at_the_limit():
+    """A page in hit order reads only the hits it needs."""
+    read: list[str] = []
+
+    def pairs():
+        for hit_id in ("a:0", "b:0", "c:0"):
+            read.append(hit_id)
+            yield hit(hit_id), "Geneva and Geneva"
+
+    found, more = kwic_matches(pairs(), spans_of("geneva"), max_lines=3)
+    assert [(m.hit.id, m.start) for m in found] == [("a:0", 0), ("a:0", 11), ("b:0", 0)]
+    assert more is True and read == ["a:0", "b:0"]
+
+
+def test_a_match_builds_the_same_line_and_sorts_like_it():
+    texts = {
+        "a:0": "We discussed the Geneva talks. Then Geneva again, and more about it.",
+        "b:0": "In Geneva, nothing.",
+        "c:0": "For the Geneva conference on Syria.",
+    }
+    pairs = [(hit(hit_id), text) for hit_id, text in texts.items()]
+    found, _ = kwic_matches(pairs, spans_of("geneva"), width=20)
+    lines, _ = kwic_lines(pairs, spans_of("geneva"), width=20)
+    assert [match.line() for match in found] == lines
+    assert [(m.left_words, m.keyword, m.right_words) for m in found] == [
+        (l.left_words, l.keyword, l.right_words) for l in lines
+    ]
+    for by in ("", "left", "right"):
+        assert [m.line() for m in sort_lines(found, by)] == sort_lines(lines, by)
 
 
 def test_sort_by_left_word_then_the_words_before_it():
@@ -160,3 +196,84 @@ def test_left_keyword_right_rebuild_the_text_around_each_match(text, width):
         assert kwic.left + kwic.keyword + kwic.right == " ".join(text.split())
         cut = lines_for_hit(hit(), text, [(kwic.start, kwic.start + 2)], width=width)[0]
         assert len(cut.left) <= width + 1 and len(cut.right) <= width + 1
+
+
+# --- span_finder: the same spans as analysing every word, found faster
+
+
+@pytest.fixture(scope="module")
+def tokens():
+    """The index's own text analyser in the fast form the engine uses."""
+    return fast_tokens(text_analyzer())
+
+
+def terms_of(query_words: str, tokens) -> frozenset[str]:
+    return frozenset(term for term, _, _ in tokens(query_words))
+
+
+SAMPLE = (
+    "Russia’s policy: Russia, RUSSIAN and russians. The U.S. and the US, but not us. "
+    "Dying, lying and tying; they died. Happy, happier, happiness! O'Brien and O’Brien met "
+    "co.op leaders in Gazeta.ru at 10.5% growth. x.Russia y'russia Russia.ru economy economies "
+    "economic—economist. Войны нет, война была."
+)
+
+
+@pytest.mark.parametrize(
+    "words",
+    [
+        "Russia", "US", "dying", "happy", "O'Brien", "10.5", "economy", "economist", "war", "gazeta.ru", "война",
+        "co.op",
+    ],  # fmt: skip
+)
+def test_span_finder_finds_what_the_analyser_finds(tokens, words):
+    terms = terms_of(words, tokens)
+    assert terms, words
+    expected = match_spans(SAMPLE, terms, tokens)
+    assert span_finder(terms, tokens)(SAMPLE) == expected
+
+
+def test_span_finder_examples(tokens):
+    find = span_finder(terms_of("Russia", tokens), tokens)
+    text = "Russia’s Russian x.Russia Russia.ru russia"
+    assert [text[a:b] for a, b in find(text)] == ["Russia’s", "russia"]
+    us = span_finder(terms_of("U.S.", tokens), tokens)
+    assert [SAMPLE[a:b] for a, b in us(SAMPLE)] == ["U.S", "US", "us"]  # the dots of "U.S." do not count
+    assert span_finder(frozenset(), tokens)(SAMPLE) == []
+
+
+WORDS = ["Russia", "russia's", "U.S.", "us", "US", "dying", "die", "happy", "happi", "co.op", "10.5", "O’Brien",
+         "economy", "economic", "K\u212aremlin", "Kremlin", "İstanbul", "war", "wars", "Wär", "a", "the"]  # fmt: skip
+
+
+@given(
+    st.lists(st.sampled_from(WORDS), min_size=1, max_size=3),
+    st.lists(st.sampled_from(WORDS + [" ", ", ", ". ", ".", "'", "’", "\n\n", "-"]), max_size=40),
+)
+def test_span_finder_agrees_with_match_spans_on_any_text(tokens, query, pieces):
+    terms = terms_of(" ".join(query), tokens)
+    text = "".join(pieces)
+    assert span_finder(terms, tokens)(text) == match_spans(text, terms, tokens)
+
+
+# --- the engine's side: every hit with its text, and a span finder per query
+
+
+def test_iter_texts_gives_every_hit_in_order_with_its_full_text(index_dir, transcripts):
+    texts = {u.id: u.text for t in transcripts for u in t.utterances}
+    with Engine(index_dir) as engine:
+        for params in ({"q": "Geneva"}, {"q": "Geneva", "sort": "date"}, {"speaker": "Vladimir Putin"}, {}):
+            request = SearchRequest.from_params(params)
+            expected = [(hit.id, hit.score) for hit in engine.iter_hits(request)]
+            pairs = list(engine.iter_texts(request))
+            assert [(hit.id, hit.score) for hit, _ in pairs] == expected, params
+            assert all(text == texts[hit.id] and hit.snippet == "" for hit, text in pairs)
+
+
+def test_span_finder_of_the_engine_matches_its_match_spans(index_dir, transcripts):
+    with Engine(index_dir) as engine:
+        for q in ("Geneva", '"Geneva Communique"', "terror*", "inflation OR Syria", "speaker:Lavrov"):
+            find = engine.span_finder(q)
+            for utterance in (u for t in transcripts for u in t.utterances):
+                assert find(utterance.text) == engine.match_spans(utterance.text, q), (q, utterance.id)
+        assert [t for t in transcripts[0].utterances if engine.span_finder("Geneva")(t.text)][0].seq == 2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 import socket
@@ -23,7 +24,7 @@ from flask.testing import FlaskClient
 
 from index.writer import create_index, write_transcripts
 from search.types import FacetValue
-from web import SECURITY_HEADERS, create_app
+from web import SECURITY_HEADERS, create_app, views
 from web.histogram import HEIGHT, LABEL_HEIGHT, histogram
 from web.settings import Settings
 from web.urls import params_of, replace, toggle, without
@@ -405,6 +406,81 @@ def test_kwic_without_a_query_explains_itself(client):
     assert select(html, "tr", "kwic-line") == []
 
 
+@pytest.fixture
+def many_lines_client(tmp_path: Path) -> Iterator[FlaskClient]:
+    """An index with 150 KWIC lines for "Geneva": 30 turns of five matches each."""
+    path = tmp_path / "many"
+    turns = [
+        ("Vladimir Putin", "President of Russia", f"Turn {n}: Geneva a, Geneva b, Geneva c, Geneva d, Geneva e.")
+        for n in range(30)
+    ]
+    write_transcripts(create_index(path), [make_transcript("t-many", "Many", dt.date(2015, 3, 4), turns)])
+    app = create_app(Settings(index_dir=path))
+    yield app.test_client()
+    app.extensions["verbatim"].close()
+
+
+def kwic_rows(html: str) -> list[str]:
+    """Each KWIC line as "hit id: left | keyword | right"."""
+    return [
+        f"{row.attrs['data-hit-id']}: {within(row, 'td', 'kwic-left')[0].text} | "
+        f"{within(row, 'td', 'kwic-key')[0].text} | {within(row, 'td', 'kwic-right')[0].text}"
+        for row in select(html, "tr", "kwic-line")
+    ]
+
+
+def pager_labels(html: str) -> list[str]:
+    return [e.text for e in within(one(html, "nav", "pager"), "li")]
+
+
+def test_kwic_in_hit_order_pages_without_counting_every_line(many_lines_client):
+    first = page(many_lines_client, "/?q=Geneva&view=kwic")
+    rows = kwic_rows(first)
+    assert len(rows) == 100
+    assert rows[0] == "t-many:0: Turn 0: | Geneva | a, Geneva b, Geneva c, Geneva d, Geneva e."
+    assert rows[99] == "t-many:19: Turn 19: Geneva a, Geneva b, Geneva c, Geneva d, | Geneva | e."
+    assert one(first, "p", "kwic-count").text == (
+        "Lines 1–100, in hit order (sort by the left or right word to count them all)"
+    )
+    assert pager_labels(first) == ["1", "2", "…", "Next ›"]  # at least two pages; how many is not known yet
+    second = page(many_lines_client, "/?q=Geneva&view=kwic&page=2")
+    assert len(kwic_rows(second)) == 50
+    assert kwic_rows(second)[0].startswith("t-many:20: Turn 20: | Geneva | a,")
+    assert one(second, "p", "kwic-count").text == "150 lines, showing 101–150"  # the end was reached
+    assert pager_labels(second) == ["‹ Previous", "1", "2"]
+    past = page(many_lines_client, "/?q=Geneva&view=kwic&page=5")
+    assert "past the last page of lines" in one(past, "p", "empty").text
+
+
+def test_kwic_sorted_by_a_context_word_counts_every_line(many_lines_client):
+    html = page(many_lines_client, "/?q=Geneva&view=kwic&kwic_sort=right")
+    assert one(html, "p", "kwic-count").text == "150 lines, showing 1–100"
+    assert pager_labels(html) == ["1", "2", "Next ›"]
+    rights = [row.split(" | ")[2] for row in kwic_rows(html)]
+    assert rights[:30] == ["a, Geneva b, Geneva c, Geneva d, Geneva e."] * 30
+    assert rights[30] == "b, Geneva c, Geneva d, Geneva e."
+    last = page(many_lines_client, "/?q=Geneva&view=kwic&kwic_sort=right&page=2")
+    assert [row.split(" | ")[2] for row in kwic_rows(last)] == ["d, Geneva e."] * 20 + ["e."] * 30
+
+
+def test_kwic_says_when_the_caps_leave_lines_out(many_lines_client, monkeypatch):
+    monkeypatch.setattr(views, "KWIC_MAX_LINES", 120)
+    html = page(many_lines_client, "/?q=Geneva&view=kwic&kwic_sort=left")
+    assert one(html, "p", "kwic-count").text == (
+        "120 lines, showing 1–100 · only the first 120 lines are lined up: narrow the search to see all"
+    )
+    hit_order = page(many_lines_client, "/?q=Geneva&view=kwic&page=2")
+    assert one(hit_order, "p", "kwic-count").text == (
+        "120 lines, showing 101–120 · only the first 120 lines are lined up: narrow the search to see all"
+    )
+    assert len(kwic_rows(hit_order)) == 20 and pager_labels(hit_order) == ["‹ Previous", "1", "2"]
+    monkeypatch.setattr(views, "KWIC_MAX_HITS", 10)
+    few = page(many_lines_client, "/?q=Geneva&view=kwic")
+    assert one(few, "p", "kwic-count").text == (
+        "50 lines · only the lines of the first 10 hits are lined up: narrow the search to see all"
+    )
+
+
 # --- the transcript page
 
 
@@ -439,6 +515,25 @@ def test_transcript_with_a_query_that_matches_nothing_says_so(client):
     assert select(html, "section", "has-hit") == []
 
 
+def test_a_web_source_is_linked_and_a_file_source_shows_its_name_only(tmp_path, transcripts, client):
+    assert one(page(client, "/t/t-kerry"), "p", "source").text == "Source: t-kerry.txt · JSON"
+    path = tmp_path / "web-sources"
+    kerry = dataclasses.replace(transcripts[0], source="http://en.kremlin.ru/events/president/news/17890")
+    lavrov = dataclasses.replace(transcripts[1], source="/srv/corpus/2013/lavrov.txt")
+    write_transcripts(create_index(path), [kerry, lavrov])
+    app = create_app(Settings(index_dir=path))
+    try:
+        web = app.test_client()
+        source = one(page(web, "/t/t-kerry"), "p", "source")
+        link = within(source, "a", "source-link")[0]
+        assert link.text == "Original page" and link.attrs["href"] == kerry.source
+        assert set((link.attrs["rel"] or "").split()) == {"external", "noopener", "noreferrer"}
+        file_source = one(page(web, "/t/t-lavrov"), "p", "source")
+        assert file_source.text == "Source: lavrov.txt · JSON" and not within(file_source, "a", "source-link")
+    finally:
+        app.extensions["verbatim"].close()
+
+
 def test_unknown_transcript_is_a_404_page(client):
     html = page(client, "/t/no-such-thing", 404)
     assert "no transcript with the id “no-such-thing”" in one(html, "p", "message").text
@@ -463,7 +558,7 @@ def test_transcript_with_a_malformed_query_still_shows_the_transcript(client):
         ("/?from=2013-13-01", "from must be a date like 2013-05-07, got '2013-13-01'"),
         ("/?view=table", "unknown view 'table': use one of results, kwic"),
         ("/?q=Geneva&view=kwic&kwic_sort=middle", "unknown kwic_sort 'middle': use one of left, right"),
-        ("/?mode=semantic", "mode 'semantic'"),
+        ("/?mode=fuzzy", "unknown mode 'fuzzy': use one of keyword, semantic, hybrid"),
         ("/?q=" + "x" * 2001, "query too long: 2001 characters"),
     ],
 )
@@ -564,8 +659,10 @@ def test_pages_have_no_inline_script_or_style_and_load_nothing_from_other_hosts(
         assert element.tag != "style"
         for name in ("src", "href", "action"):
             value = element.attrs.get(name)
-            if value is not None:
-                assert not re.match(r"^([a-z]+:)?//", value), (url, element)
+            if value is not None and re.match(r"^([a-z]+:)?//", value):
+                # Only a link a person follows may lead elsewhere, and it tells the other site nothing.
+                rel = set((element.attrs.get("rel") or "").split())
+                assert element.tag == "a" and {"noopener", "noreferrer"} <= rel, (url, element)
 
 
 @pytest.mark.parametrize("url", ["/", "/t/t-kerry", "/api/search?q=Geneva", "/static/verbatim.css", "/nowhere"])

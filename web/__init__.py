@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
+from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from index.errors import IndexMissing
+from search import hybrid
 from search.engine import Engine
+from search.hybrid import SemanticIndex
+from search.semantic import semantic_available
+from search.types import SearchRequest
 from web.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -51,6 +57,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.add_template_filter(thousands)
     app.add_template_filter(longdate)
     app.add_template_filter(source_name)
+    app.add_template_test(is_web_url, "web_url")
     app.register_blueprint(views.bp)
     app.register_blueprint(api.bp, url_prefix="/api")
     app.after_request(_add_security_headers)
@@ -65,18 +72,48 @@ def current_engine() -> Engine:
     """The app's Engine; opens the index on first use if it was missing at start-up."""
     engine = current_app.extensions.get(EXTENSION)
     if engine is None:
-        engine = Engine(current_app.config["VERBATIM_SETTINGS"].index_dir)
+        engine = new_engine(current_app.config["VERBATIM_SETTINGS"].index_dir)
         current_app.extensions[EXTENSION] = engine
     return engine
+
+
+def new_engine(index_dir: Path) -> Engine:
+    """An Engine with semantic search when the [semantic] extra is installed (the model loads on first use)."""
+    semantic = SemanticIndex(index_dir) if semantic_available() else None
+    return Engine(index_dir, semantic=semantic)
 
 
 def _open_engine(settings: Settings) -> Engine | None:
     """The Engine, or None while there is no index yet (the pages then say how to build one)."""
     try:
-        return Engine(settings.index_dir)
+        return new_engine(settings.index_dir)
     except IndexMissing as error:
         log.warning("%s", error)
         return None
+
+
+def warm_up(app: Flask) -> threading.Thread | None:
+    """Run one semantic search in the background, so the first real one does not wait.
+
+    That loads the embedding model (seconds) and the vectors' maps (most of a second).
+    Only when semantic search can run (extra installed, vectors present); keyword requests
+    are served meanwhile. Returns the thread (None if there is nothing to warm).
+    """
+    engine = app.extensions.get(EXTENSION)
+    if engine is None or hybrid.unavailable_reason(engine) is not None:
+        return None
+
+    def load() -> None:
+        try:
+            engine.search(SearchRequest(q="warming up", mode="semantic", per_page=1, facet_limit=0))
+        except Exception:  # a failed warm-up only means the first query pays for the load
+            log.exception("could not load the embedding model in the background")
+        else:
+            log.info("embedding model loaded")
+
+    thread = threading.Thread(target=load, name="verbatim-warm-up", daemon=True)
+    thread.start()
+    return thread
 
 
 def wants_json() -> bool:
@@ -106,6 +143,11 @@ def source_name(source: str) -> str:
     if "://" in source:
         return source
     return source.replace("\\", "/").rsplit("/", 1)[-1]
+
+
+def is_web_url(source: str) -> bool:
+    """Whether a transcript's source is a web page (linked as "Original page") rather than a file."""
+    return source.lower().startswith(("http://", "https://")) and len(source) > len("https://")
 
 
 def _add_security_headers(response: Response) -> Response:

@@ -14,14 +14,15 @@ from flask import Blueprint, Response, jsonify, request, stream_with_context, ur
 from index.errors import BadQuery, NotFound, SemanticUnavailable
 from search.types import FACET_NAMES, Hit, SearchRequest
 from web import current_engine
+from web.modes import public_message
 from web.openapi import openapi_document
-from web.texts import UtteranceTexts
 from web.trend import year_trend
 
 bp = Blueprint("api", __name__)
 
 FORMATS = ("json", "csv")
 CSV_COLUMNS = ("id", "date", "speaker", "role", "title", "place", "text", "link")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 MAX_SIMILAR = 50
 
 
@@ -35,7 +36,9 @@ def _bad_query(error: BadQuery) -> Any:
 
 @bp.errorhandler(SemanticUnavailable)
 def _semantic_unavailable(error: SemanticUnavailable) -> Any:
-    return jsonify({"error": str(error) or "semantic search is not available on this server"}), 400
+    index_dir = current_engine().index_dir
+    message = public_message(str(error), (index_dir, index_dir.resolve()))
+    return jsonify({"error": message or "semantic search is not available on this server"}), 400
 
 
 @bp.errorhandler(NotFound)
@@ -113,18 +116,16 @@ def unknown(rest: str) -> Any:
 
 def _csv_response(search_request: SearchRequest) -> Response:
     """Every hit as CSV, streamed; a malformed query fails before the first byte is sent."""
-    engine = current_engine()
-    hits = engine.iter_hits(search_request)
+    hits = current_engine().iter_texts(search_request)
     first = next(hits, None)
     all_hits = itertools.chain([first], hits) if first is not None else iter(())
-    texts = UtteranceTexts(engine)
 
     def rows() -> Iterator[str]:
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         writer.writerow(CSV_COLUMNS)
-        for hit in all_hits:
-            writer.writerow(_csv_row(hit, texts(hit), search_request.q))
+        for hit, text in all_hits:
+            writer.writerow([spreadsheet_safe(cell) for cell in _csv_row(hit, text, search_request.q)])
             yield buffer.getvalue()
             buffer.seek(0)
             buffer.truncate()
@@ -143,6 +144,16 @@ def _csv_row(hit: Hit, text: str, q: str) -> list[str]:
         "pages.transcript", transcript_id=hit.transcript_id, q=q or None, _anchor=f"u{hit.seq}", _external=True
     )
     return [hit.id, hit.date.isoformat(), hit.speaker, hit.role, hit.title, hit.place, text, link]
+
+
+def spreadsheet_safe(cell: str) -> str:
+    """A cell that spreadsheets show as text: one starting like a formula gets a leading apostrophe.
+
+    Excel, LibreOffice and Google Sheets run a cell starting with = + - @ (or a tab or
+    carriage return before one) as a formula, and transcripts are text from elsewhere
+    (OWASP "CSV injection"). The apostrophe is what a spreadsheet user types for the same.
+    """
+    return "'" + cell if cell.startswith(FORMULA_STARTS) else cell
 
 
 def _slug(text: str) -> str:

@@ -76,6 +76,11 @@ _HIT = {
         "place": {"type": "string"},
         "score": {"type": "number"},
         "snippet": {"type": "string", "description": "Escaped text; only <mark> tags are added."},
+        "matched_by": {
+            "type": "string",
+            "enum": ["keyword", "semantic", "both"],
+            "description": "Why it is a hit: its words, its meaning (semantic and hybrid modes) or both.",
+        },
     },
 }
 _FACET_VALUES = {

@@ -7,6 +7,7 @@ import dataclasses
 import itertools
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
@@ -14,19 +15,22 @@ from markupsafe import Markup
 
 from index.analysis import STOP_WORDS
 from index.errors import BadQuery, NotFound, SemanticUnavailable
-from search import kwic
+from index.models import Transcript, Utterance
+from search import hybrid, kwic
 from search.engine import Engine
 from search.types import MAX_QUERY_CHARS, FacetResult, FacetValue, Hit, SearchRequest, SearchResponse
 from web import current_engine
 from web.histogram import histogram
-from web.texts import UtteranceTexts
+from web.modes import KEYWORD, MATCHED_BY_HINTS, MATCHED_BY_LABELS, mode_links, mode_of, public_message
 from web.urls import FILTER_NAMES, Params, params_of, query_string, replace, toggle, without
 
 bp = Blueprint("pages", __name__)
 
 VIEWS = ("results", "kwic")
 KWIC_PER_PAGE = 100
-KWIC_MAX_HITS = 5_000
+# Caps of the concordance (sorting by a context word reads every hit up to them).
+KWIC_MAX_HITS = 3_000
+KWIC_MAX_LINES = 5_000
 FACET_VISIBLE = 8
 FACET_LABELS = {
     "speaker": "Speaker",
@@ -39,6 +43,9 @@ FACET_LABELS = {
     "to": "To",
 }
 SORT_LABELS = {"relevance": "Best match", "-date": "Newest", "date": "Oldest"}
+SIMILAR_LIMIT = 10
+# The similar page shows this much of the utterance it starts from (the rest is a click away).
+SOURCE_PREVIEW_CHARS = 600
 KWIC_SORT_LABELS = {"": "Hit order", "left": "Left word", "right": "Right word"}
 
 
@@ -71,16 +78,20 @@ def search() -> Any:
     if len(params) != len(raw):  # drop the empty fields a submitted form leaves behind
         return redirect(_search_url(params))
     engine = current_engine()
-    page = _PageState.of(params)
+    page = _PageState.of(params, _semantic_reason(engine), hybrid.semantic_index(engine).limit)
     try:
         view = _choice("view", VIEWS)
         kwic_sort = _choice("kwic_sort", kwic.SORTS)
         search_request = SearchRequest.from_params(request.args.to_dict(flat=False))
+        if search_request.mode != KEYWORD and page.semantic_reason is not None:
+            raise SemanticUnavailable(page.semantic_reason)
         if view == "kwic":
             return _render_kwic(engine, page, search_request, kwic_sort)
         response = engine.search(search_request)
-    except (BadQuery, SemanticUnavailable) as error:
+    except BadQuery as error:
         return _render_error(page, error)
+    except SemanticUnavailable as error:
+        return _render_error(page, SemanticUnavailable(_public_reason(engine, str(error))))
     return render_template("search.html", **page.context(response))
 
 
@@ -123,10 +134,54 @@ def transcript(transcript_id: str) -> Any:
     )
 
 
+@bp.get("/similar/<utterance_id>")
+def similar(utterance_id: str) -> Any:
+    """The utterances of other transcripts closest in meaning to one utterance, each linked in context."""
+    engine = current_engine()
+    transcript_id, _, seq = utterance_id.rpartition(":")
+    source = _find_utterance(engine, transcript_id, seq)
+    if source is None:
+        abort(404, f"There is no utterance with the id “{utterance_id}”.")
+    document, utterance = source
+    context = {
+        "q": "",
+        "transcript": document,
+        "utterance": utterance,
+        "preview": _preview(utterance.text),
+        "source_url": url_for("pages.transcript", transcript_id=document.id, _anchor=f"u{utterance.seq}"),
+    }
+    reason = _semantic_reason(engine)
+    error = None
+    hits: list[Hit] = []
+    if reason is None:
+        try:
+            hits = engine.similar(utterance.id, SIMILAR_LIMIT)
+        except (NotFound, SemanticUnavailable) as failure:  # e.g. an utterance embedded since the last `embed`
+            error = _public_reason(engine, str(failure))
+    else:
+        error = f"Similar utterances need semantic search, which is unavailable here: {reason}"
+    groups = [(group[0], group) for group in _groups(hits)]
+    return (
+        render_template(
+            "similar.html",
+            **context,
+            error=error,
+            hits=hits,
+            groups=groups,
+            context_url=lambda hit: url_for("pages.transcript", transcript_id=hit.transcript_id, _anchor=f"u{hit.seq}"),
+            speaker_url=lambda hit: url_for("pages.search", speaker=hit.speaker),
+            similar_url=lambda hit: url_for("pages.similar", utterance_id=hit.id),
+            badges=False,
+            show_scores=True,
+        ),
+        400 if error else 200,
+    )
+
+
 @bp.get("/help")
 def help_page() -> Any:
     """How to write queries, use filters and the API."""
-    return render_template("help.html", q="")
+    return render_template("help.html", q="", semantic_limit=hybrid.SEMANTIC_LIMIT)
 
 
 def _choice(name: str, allowed: tuple[str, ...]) -> str:
@@ -142,17 +197,63 @@ def _search_url(params: Params) -> str:
     return url_for("pages.search") + (query_string(params) if params else "")
 
 
+def _semantic_reason(engine: Engine) -> str | None:
+    """Why semantic and hybrid modes cannot run here, fit for the page (no server paths); None if they can."""
+    reason = hybrid.unavailable_reason(engine)
+    return None if reason is None else _public_reason(engine, reason)
+
+
+def _public_reason(engine: Engine, reason: str) -> str:
+    """A SemanticUnavailable message for the page: no server paths, no "mode '…' is unavailable" prefix."""
+    # hybrid prefixes its reason with the mode asked for; the page offers both modes at once.
+    return public_message(re.sub(r"^mode '\w+' is unavailable: ", "", reason), _paths(engine))
+
+
+def _paths(engine: Engine) -> tuple[Path, ...]:
+    """The server's folders that messages must not show."""
+    return (engine.index_dir, engine.index_dir.resolve())
+
+
+def _find_utterance(engine: Engine, transcript_id: str, seq: str) -> tuple[Transcript, Utterance] | None:
+    """The transcript and utterance of an utterance id's parts, None if there is none."""
+    if not seq.isdigit():
+        return None
+    try:
+        document = engine.get_transcript(transcript_id)
+    except NotFound:
+        return None
+    found = next((u for u in document.utterances if u.seq == int(seq)), None)
+    return None if found is None else (document, found)
+
+
+def _preview(text: str) -> str:
+    """The start of a long text, cut at a word boundary."""
+    if len(text) <= SOURCE_PREVIEW_CHARS:
+        return text
+    cut = text.rfind(" ", 0, SOURCE_PREVIEW_CHARS)
+    return text[: cut if cut > 0 else SOURCE_PREVIEW_CHARS].rstrip() + "…"
+
+
+def _groups(hits: Any) -> list[list[Hit]]:
+    """Consecutive hits of the same transcript, together (one heading each)."""
+    return [list(group) for _, group in itertools.groupby(hits, key=lambda h: h.transcript_id)]
+
+
 @dataclass(frozen=True)
 class _PageState:
     """What the search page derives from its URL, whatever the engine says."""
 
     params: Params
     q: str
+    semantic_reason: str | None = None
+    semantic_limit: int = hybrid.SEMANTIC_LIMIT
 
     @classmethod
-    def of(cls, params: Params) -> "_PageState":
+    def of(
+        cls, params: Params, semantic_reason: str | None = None, semantic_limit: int = hybrid.SEMANTIC_LIMIT
+    ) -> "_PageState":
         q = next((v.strip() for n, v in reversed(params) if n == "q"), "")
-        return cls(params=params, q=q)
+        return cls(params=params, q=q, semantic_reason=semantic_reason, semantic_limit=semantic_limit)
 
     def url(self, params: Params) -> str:
         return _search_url(params)
@@ -179,6 +280,9 @@ class _PageState:
         return {
             "q": self.q,
             "params": self.params,
+            "mode": mode_of(self.params),
+            "mode_links": mode_links(self.params, self.url, self.semantic_reason),
+            "semantic_reason": self.semantic_reason,
             "chips": chips,
             "clear_filters": self.url(without(self.params, *FILTER_NAMES)) if chips else None,
             "hidden_fields": self.hidden_fields(),
@@ -203,11 +307,13 @@ class _PageState:
             "year_links": {
                 str(v.value): self.url(toggle(self.params, "year", v.value)) for v in _facet(response, "year")
             },
-            "groups": [
-                (hits[0], hits)
-                for hits in (list(g) for _, g in itertools.groupby(response.hits, key=lambda h: h.transcript_id))
-            ],
+            "groups": [(hits[0], hits) for hits in _groups(response.hits)],
             "context_url": self.context_url,
+            "similar_url": self.similar_url,
+            "badges": response.request.mode != KEYWORD,
+            "matched_by_labels": MATCHED_BY_LABELS,
+            "matched_by_hints": MATCHED_BY_HINTS,
+            "semantic_limit": self.semantic_limit,
             "speaker_url": lambda hit: self.url(toggle(self.params, "speaker", hit.speaker))
             if hit.speaker not in self.values("speaker")
             else None,
@@ -232,6 +338,10 @@ class _PageState:
             for key, label in SORT_LABELS.items()
         ]
 
+    def similar_url(self, hit: Hit) -> str | None:
+        """The "similar" page of a hit, when semantic search can run here."""
+        return None if self.semantic_reason else url_for("pages.similar", utterance_id=hit.id)
+
     def context_url(self, hit: Hit) -> str:
         """The hit's utterance in its transcript, query words highlighted."""
         return url_for("pages.transcript", transcript_id=hit.transcript_id, q=self.q or None, _anchor=f"u{hit.seq}")
@@ -252,8 +362,12 @@ class _PageState:
         more = [link for i, link in enumerate(links) if not (i < FACET_VISIBLE or link.current)]
         return FacetView(facet.name, FACET_LABELS.get(facet.name, facet.name), tuple(shown), tuple(more), facet.error)
 
-    def pager(self, page: int, pages: int) -> list[Link]:
-        """Previous, first, a window around the current page, last, next ('…' where pages are skipped)."""
+    def pager(self, page: int, pages: int, *, open_ended: bool = False) -> list[Link]:
+        """Previous, first, a window around the current page, last, next ('…' where pages are skipped).
+
+        `open_ended`: `pages` is only known to be at least that (KWIC in hit order), so
+        the last number shown is not called the last page.
+        """
         if pages <= 1 and page <= 1:
             return []
         wanted = sorted({1, pages, *range(max(1, page - 2), min(pages, page + 2) + 1)})
@@ -266,6 +380,8 @@ class _PageState:
                 links.append(Link("…", ""))
             links.append(Link(str(number), self.url(replace(self.params, page=str(number))), number == page))
             previous = number
+        if open_ended:
+            links.append(Link("…", ""))
         if page < pages:
             links.append(Link("Next ›", self.url(replace(self.params, page=str(page + 1)))))
         return links
@@ -282,27 +398,41 @@ def _facet(response: SearchResponse, name: str) -> tuple[FacetValue, ...]:
 
 
 def _render_kwic(engine: Engine, page: _PageState, search_request: SearchRequest, kwic_sort: str) -> Any:
-    """The concordance: facets and counts as for results, then one line per match."""
+    """The concordance: facets and counts as for results, then one line per match.
+
+    In hit order only the hits up to the page shown are read, so any page costs about
+    the same whatever the number of hits; sorting by a context word needs every match
+    (up to a cap). Either way only the page's lines get their context strings.
+    """
     summary = engine.search(dataclasses.replace(search_request, page=1, per_page=1))
     context = page.context(summary)
-    lines: list[kwic.KwicLine] = []
-    truncated = False
-    if search_request.q:
-        texts = UtteranceTexts(engine)
-        with contextlib.closing(engine.iter_hits(search_request)) as all_hits:
-            hits = itertools.islice(all_hits, KWIC_MAX_HITS)
-            lines, truncated = kwic.kwic_lines(hits, texts, lambda text: engine.match_spans(text, search_request.q))
-        truncated = truncated or summary.total > KWIC_MAX_HITS
-        lines = kwic.sort_lines(lines, kwic_sort)
-    pages = max(1, -(-len(lines) // KWIC_PER_PAGE))
     number = search_request.page
+    first = (number - 1) * KWIC_PER_PAGE
+    # Hit order: one line past the page tells whether there is a next page.
+    wanted = KWIC_MAX_LINES if kwic_sort else min(KWIC_MAX_LINES, first + KWIC_PER_PAGE + 1)
+    matches: list[kwic.KwicMatch] = []
+    more = False
+    if search_request.q:
+        with contextlib.closing(engine.iter_texts(search_request)) as all_hits:
+            hits = itertools.islice(all_hits, KWIC_MAX_HITS)
+            matches, more = kwic.kwic_matches(hits, engine.span_finder(search_request.q), max_lines=wanted)
+        matches = kwic.sort_lines(matches, kwic_sort)
+    counted = not more or wanted == KWIC_MAX_LINES  # every line (up to the caps) was found
+    if more and wanted == KWIC_MAX_LINES:
+        cut = f"only the first {KWIC_MAX_LINES:,} lines are lined up"
+    elif not more and summary.total > KWIC_MAX_HITS:
+        cut = f"only the lines of the first {KWIC_MAX_HITS:,} hits are lined up"
+    else:
+        cut = None
+    pages = max(1, -(-len(matches) // KWIC_PER_PAGE)) if counted else number + 1
+    shown = matches[first : first + KWIC_PER_PAGE]
     return render_template(
         "search.html",
-        **{**context, "pager": page.pager(number, pages)},
-        kwic_lines=lines[(number - 1) * KWIC_PER_PAGE : number * KWIC_PER_PAGE],
-        kwic_total=len(lines),
-        kwic_first=(number - 1) * KWIC_PER_PAGE + 1,
-        kwic_truncated=truncated,
+        **{**context, "pager": page.pager(number, pages, open_ended=not counted)},
+        kwic_lines=[match.line() for match in shown],
+        kwic_total=len(matches) if counted else None,
+        kwic_first=first + 1,
+        kwic_cut=cut,
         kwic_sort_links=[
             Link(label, page.url(replace(page.params, kwic_sort=key or None)), key == kwic_sort)
             for key, label in KWIC_SORT_LABELS.items()
@@ -317,12 +447,17 @@ def _render_error(page: _PageState, error: BadQuery | SemanticUnavailable) -> An
     query_parts = None
     if position is not None and 0 <= position <= len(page.q):
         query_parts = (page.q[:position], page.q[position:])
+    keyword_url = None
+    if isinstance(error, SemanticUnavailable):
+        message = f"{mode_of(page.params).capitalize()} search is unavailable here: {message}"
+        keyword_url = page.url(replace(page.params, mode=None))
     return (
         render_template(
             "search.html",
             **page.base_context(),
             error=message,
             query_parts=query_parts,
+            keyword_url=keyword_url,
             response=None,
         ),
         400,

@@ -1,0 +1,302 @@
+"""Matches and BM25 scores of word queries computed a posting block at a time with numpy.
+
+Scoring every match of a common word through Whoosh's matcher costs three Python calls
+per document (id, score, next): 20 ms for 13,000 matches. Here the matcher tree Whoosh
+builds for a query is read instead of iterated: its leaves (one term each) give their
+document numbers and weights a block at a time, scored with Whoosh's own BM25F formula
+(its idf, average length and per-document lengths, operation for operation), and its
+and / or / not / and-not / and-maybe nodes combine them exactly as their `score()`
+methods add. The scores are therefore the same floats. A tree with anything else in it (phrases,
+boosts, another scorer, a segment with deletions) returns None and is iterated by Whoosh.
+
+This reads a few private attributes of whoosh3 3.54 (the pinned version): W3LeafMatcher's
+block data and the per-document reader's length column; tests/test_scoring.py compares
+every shortcut with Whoosh's own answers.
+"""
+
+from __future__ import annotations
+
+import logging
+import pickle
+from typing import Any
+
+import numpy as np
+from whoosh import formats
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
+from whoosh.matching import mcore
+from whoosh.matching.binary import AndMaybeMatcher, AndNotMatcher, IntersectionMatcher, UnionMatcher
+from whoosh.matching.wrappers import InverseMatcher
+from whoosh.query.spans import SpanNear2
+from whoosh.scoring import BM25FScorer
+from whoosh.searching import Searcher
+from whoosh.util.numeric import _length_byte_cache
+
+log = logging.getLogger(__name__)
+
+# Field length byte → length, as `byte_to_length` decodes it.
+_BYTE_LENGTH = np.asarray(_length_byte_cache, dtype=np.float64)
+_EMPTY = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64))
+_PHRASE = SpanNear2.SpanNear2Matcher
+
+Postings = tuple[np.ndarray, np.ndarray]
+
+
+class FieldLengths:
+    """Per-document field lengths of one searcher's segments, read once per field and segment."""
+
+    def __init__(self) -> None:
+        self._lengths: dict[tuple[int, str], np.ndarray] = {}
+
+    def of(self, leaf: Searcher, fieldname: str) -> np.ndarray | None:
+        """Lengths of `fieldname` for every document of the leaf, as BM25F sees them; None if unreadable."""
+        key = (id(leaf.reader()), fieldname)
+        found = self._lengths.get(key)
+        if found is None:
+            found = _read_lengths(leaf, fieldname)
+            if found is None:
+                return None
+            self._lengths[key] = found
+        return found
+
+
+def _read_lengths(leaf: Searcher, fieldname: str) -> np.ndarray | None:
+    """The length column of one segment decoded in one pass (1 where a field has none, like Whoosh)."""
+    reader = leaf.reader()
+    size = reader.doc_count_all()
+    try:
+        column = reader._perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+    except AttributeError:
+        log.debug("no per-document reader to read %s lengths from", fieldname)
+        return None
+    if column is None:
+        return np.ones(size, dtype=np.float64)
+    codes = np.fromiter(iter(column), dtype=np.int64, count=size)
+    return _BYTE_LENGTH[codes]
+
+
+def tree_scores(matcher: Any, leaf: Searcher, lengths: FieldLengths) -> Postings | None:
+    """(sorted leaf document numbers, scores) of a tree of scored terms; None when it has anything else."""
+    if leaf.reader().has_deletions():
+        return None
+    return _evaluate(matcher, leaf, lengths)
+
+
+def tree_ids(matcher: Any, leaf: Searcher) -> np.ndarray | None:
+    """Sorted leaf document numbers a tree of terms matches; None when it has anything else."""
+    if leaf.reader().has_deletions():
+        return None
+    found = _evaluate(matcher, leaf, None)
+    return None if found is None else found[0]
+
+
+def _evaluate(matcher: Any, leaf: Searcher, lengths: FieldLengths | None) -> Postings | None:
+    """Documents and (with `lengths`) scores of one node, its children first."""
+    kind = type(matcher)
+    if kind is mcore.NullMatcherClass:
+        return _EMPTY
+    if kind is W3LeafMatcher or kind is mcore.ListMatcher:
+        return _leaf(matcher, leaf, lengths)
+    if kind is InverseMatcher:
+        # NOT inside an and: every document but the child's, each scoring a constant weight.
+        child = _evaluate(matcher.child, leaf, None)
+        if child is None:
+            return None
+        ids = np.setdiff1d(np.arange(matcher.limit, dtype=np.int64), child[0], assume_unique=True)
+        return ids, np.full(ids.size, matcher._weight, dtype=np.float64) if lengths is not None else _EMPTY[1]
+    if kind is _PHRASE:
+        return _phrase(matcher, leaf, lengths)
+    if kind not in (IntersectionMatcher, UnionMatcher, AndNotMatcher, AndMaybeMatcher):
+        return None
+    a = _evaluate(matcher.a, leaf, lengths)
+    b = _evaluate(matcher.b, leaf, lengths) if a is not None else None
+    if a is None or b is None:
+        return None
+    return _combine(kind, a, b, scored=lengths is not None)
+
+
+def _combine(kind: type, a: Postings, b: Postings, *, scored: bool) -> Postings:
+    """Two children joined as the Whoosh node would: a + b where both match, one score where one does."""
+    (a_ids, a_scores), (b_ids, b_scores) = a, b
+    if kind is IntersectionMatcher:
+        ids, in_a, in_b = np.intersect1d(a_ids, b_ids, assume_unique=True, return_indices=True)
+        return ids, (a_scores[in_a] + b_scores[in_b]) if scored else _EMPTY[1]
+    if kind is AndNotMatcher:
+        keep = ~np.isin(a_ids, b_ids, assume_unique=True)
+        return a_ids[keep], a_scores[keep] if scored else _EMPTY[1]
+    if kind is AndMaybeMatcher:
+        if not scored:
+            return a_ids, _EMPTY[1]
+        scores = a_scores.copy()
+        _, in_a, in_b = np.intersect1d(a_ids, b_ids, assume_unique=True, return_indices=True)
+        scores[in_a] = a_scores[in_a] + b_scores[in_b]
+        return a_ids, scores
+    ids = np.union1d(a_ids, b_ids)
+    if not scored:
+        return ids, _EMPTY[1]
+    at_a = np.searchsorted(ids, a_ids)
+    at_b = np.searchsorted(ids, b_ids)
+    in_a = np.zeros(ids.size, dtype=bool)
+    in_a[at_a] = True
+    scores = np.zeros(ids.size, dtype=np.float64)
+    scores[at_a] = a_scores
+    scores[at_b] = np.where(in_a[at_b], scores[at_b] + b_scores, b_scores)
+    return ids, scores
+
+
+def _phrase(matcher: Any, leaf: Searcher, lengths: FieldLengths | None) -> Postings | None:
+    """A phrase: the documents with all its words (scored as Whoosh's intersection of them) where
+    the words stand in a row, or for two words `"a b"~n`, b 1 to n words after a.
+
+    Whoosh checks each candidate's positions through a chain of span objects; here every
+    candidate's positions are decoded into arrays and compared at once.
+    """
+    words = matcher.ms
+    if not matcher.ordered or matcher.mindist != 1 or (matcher.slop != 1 and len(words) != 2):
+        return None
+    terms = [word.term() for word in words]
+    if any(term is None for term in terms) or len({term[0] for term in terms}) != 1:
+        return None
+    fieldname = terms[0][0]
+    if not isinstance(leaf.schema[fieldname].format, formats.Positions):
+        return None
+    together = _evaluate(matcher.child, leaf, lengths)
+    if together is None:
+        return None
+    docs = together[0]
+    keys = []
+    for offset, (_, text) in enumerate(terms):
+        found = _positions(leaf, fieldname, text, docs)
+        if found is None:
+            return None
+        doc, position = found
+        if matcher.slop == 1:
+            # Word k of a phrase starting at p stands at p + k: key every occurrence by (doc, p).
+            start = position - offset
+            valid = start >= 0
+            keys.append((doc[valid] << 32) | start[valid])
+        else:
+            keys.append((doc << 32) | position)
+    if matcher.slop == 1:
+        starts = keys[0]
+        for other in keys[1:]:
+            starts = np.intersect1d(starts, other, assume_unique=True)
+        hits = starts >> 32
+    else:
+        after = np.searchsorted(keys[1], keys[0] + 1)
+        near = after < keys[1].size
+        near[near] = keys[1][after[near]] <= keys[0][near] + matcher.slop
+        hits = keys[0][near] >> 32
+    keep = np.zeros(docs.size, dtype=bool)
+    keep[np.unique(hits)] = True
+    scores = together[1][keep] * matcher.boost if lengths is not None else _EMPTY[1]
+    return docs[keep], scores
+
+
+def _positions(leaf: Searcher, fieldname: str, text: bytes, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """(index into `docs`, position) of every occurrence of a term in those documents, sorted."""
+    postings = _postings_with_values(leaf.reader().postings(fieldname, text))
+    if postings is None:
+        return None
+    ids, values = postings
+    counts: list[int] = []
+    deltas: list[int] = []
+    loads = pickle.loads
+    for at in np.searchsorted(ids, docs).tolist():
+        # Whoosh's Positions encoding: a 4-byte count, then the pickled position deltas.
+        found = loads(values[at][4:])
+        counts.append(len(found))
+        deltas.extend(found)
+    steps = np.asarray(deltas, dtype=np.int64)
+    sizes = np.asarray(counts, dtype=np.int64)
+    running = np.cumsum(steps)
+    firsts = np.cumsum(sizes) - sizes
+    position = running - np.repeat(running[firsts] - steps[firsts], sizes) if steps.size else steps
+    return np.repeat(np.arange(docs.size, dtype=np.int64), sizes), position
+
+
+def _postings_with_values(matcher: Any) -> tuple[np.ndarray, list[bytes]] | None:
+    """Document numbers and encoded values of every posting of a fresh term matcher."""
+    if type(matcher) is W3LeafMatcher:
+        id_blocks: list[np.ndarray] = []
+        values: list[bytes] = []
+        while matcher.is_active():
+            matcher._read_values()
+            id_blocks.append(np.cumsum(np.asarray(matcher._data[0], dtype=np.int64)))
+            values.extend(matcher._values)
+            matcher._next_block()
+        return (np.concatenate(id_blocks) if id_blocks else _EMPTY[0]), values
+    if type(matcher) is mcore.ListMatcher:
+        ids: list[int] = []
+        values = []
+        while matcher.is_active():
+            ids.append(matcher.id())
+            values.append(matcher.value())
+            matcher.next()
+        if not all(isinstance(value, bytes) for value in values):
+            return None
+        return np.asarray(ids, dtype=np.int64), values
+    return None
+
+
+def _leaf(matcher: Any, leaf: Searcher, lengths: FieldLengths | None) -> Postings | None:
+    """Every posting of one term from the start (the tree may have moved its matcher), scored with its scorer."""
+    term = matcher.term()
+    if term is None:
+        return None
+    fieldname, text = term
+    fresh = leaf.reader().postings(fieldname, text)
+    if type(fresh) is W3LeafMatcher:
+        ids, weights = _block_postings(fresh, weights=lengths is not None)
+    elif type(fresh) is mcore.ListMatcher:
+        ids, weights = _listed_postings(fresh)
+    else:
+        return None
+    if lengths is None:
+        return ids, _EMPTY[1]
+    scorer = getattr(matcher, "scorer", None) or getattr(matcher, "_scorer", None)
+    if type(scorer) is not BM25FScorer:
+        return None
+    field_lengths = lengths.of(leaf, fieldname)
+    if field_lengths is None:
+        return None
+    B, K1 = scorer.B, scorer.K1
+    fl = field_lengths[ids]
+    # Whoosh's bm25(idf, tf, fl, avgfl, B, K1), operation for operation.
+    return ids, scorer.idf * ((weights * (K1 + 1)) / (weights + K1 * ((1 - B) + B * fl / scorer.avgfl)))
+
+
+def _listed_postings(matcher: Any) -> Postings:
+    """A short posting list (inlined in the term index) read posting by posting."""
+    ids: list[int] = []
+    weights: list[float] = []
+    while matcher.is_active():
+        ids.append(matcher.id())
+        weights.append(matcher.weight())
+        matcher.next()
+    return np.asarray(ids, dtype=np.int64), np.asarray(weights, dtype=np.float64)
+
+
+def _block_postings(matcher: W3LeafMatcher, *, weights: bool = True) -> Postings:
+    """Document numbers and weights (float32 values as doubles) of every posting, block by block."""
+    id_blocks: list[np.ndarray] = []
+    weight_blocks: list[np.ndarray] = []
+    while matcher.is_active():
+        if matcher._data is None:
+            matcher._read_data()
+        # A block holds (document number deltas, weights, values).
+        deltas, block_weights = matcher._data[0], matcher._data[1]
+        ids = np.cumsum(np.asarray(deltas, dtype=np.int64))
+        id_blocks.append(ids)
+        if not weights:
+            pass
+        elif block_weights is None:
+            weight_blocks.append(np.ones(ids.size, dtype=np.float64))
+        elif isinstance(block_weights, float):
+            weight_blocks.append(np.full(ids.size, np.float32(block_weights), dtype=np.float64))
+        else:
+            weight_blocks.append(np.asarray(block_weights, dtype=np.float32).astype(np.float64))
+        matcher._next_block()
+    if not id_blocks:
+        return _EMPTY
+    found = np.concatenate(id_blocks)
+    return found, np.concatenate(weight_blocks) if weights else _EMPTY[1]
