@@ -253,7 +253,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--index", type=Path, help="An index to serve (default: build one from --corpus).")
-    source.add_argument("--corpus", type=Path, default=REPO / "samples", help="Transcripts to index (default: samples/).")
+    source.add_argument(
+        "--corpus", type=Path, default=REPO / "samples", help="Transcripts to index (default: samples/)."
+    )
     parser.add_argument("--clients", type=int, default=20, help="Concurrent clients (default 20).")
     parser.add_argument("--duration", type=float, default=60.0, help="Seconds of load (default 60).")
     parser.add_argument("--threads", type=int, default=4, help="Server worker threads (default 4, as `serve`).")

@@ -13,10 +13,15 @@ import random
 import signal
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+import waitress
+from flask import Flask
 
 from search.engine import Engine
 from search.types import SearchRequest
@@ -186,3 +191,29 @@ def quantile(values: Sequence[float], fraction: float) -> float:
         return float("nan")
     rank = min(len(ordered) - 1, max(0, int(round(fraction * len(ordered) + 0.5)) - 1))
     return ordered[rank]
+
+
+@contextmanager
+def serving(app: Flask, threads: int = 4) -> Iterator[int]:
+    """`app` under waitress (the production server) on 127.0.0.1 and a free port, in a thread; the port.
+
+    Stopping runs in the server's own loop (through its trigger): closing its sockets from
+    another thread races with the loop's select() and leaves connections unclosed.
+    """
+    server = waitress.create_server(app, host="127.0.0.1", port=0, threads=threads)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+
+    def close_everything() -> None:
+        for dispatcher in list(server._map.values()):
+            if dispatcher is not server.trigger:
+                dispatcher.close()
+        server.trigger.close()
+
+    try:
+        yield int(server.effective_port)
+    finally:
+        server.trigger.pull_trigger(close_everything)
+        thread.join(timeout=60)
+        server.task_dispatcher.shutdown()
+        assert not thread.is_alive(), "the server loop did not stop"

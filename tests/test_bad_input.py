@@ -61,8 +61,10 @@ def folder(tmp_path: Path) -> Path:
         "cr.txt": ACCENTED.replace("Hollande", "Hollande cr").replace("\n", "\r").encode(),
         "nodate.txt": "Events\nA page without a date\nVladimir Putin: Good afternoon.\n".encode(),
         "longline.txt": f"Events\nA long speech\nMay 7, 2013\nVladimir Putin: {LONG_WORDS} needle.\n".encode(),
-        "longline.jsonl": (json.dumps({"transcript_id": "long-jsonl", "title": "Long", "date": "2013-05-07",
-                                       "speaker": "Vladimir Putin", "text": f"{LONG_WORDS} haystack."}) + "\n").encode(),
+        "longline.jsonl": json.dumps(
+            {"transcript_id": "long-jsonl", "title": "Long", "date": "2013-05-07", "speaker": "Vladimir Putin",
+             "text": f"{LONG_WORDS} haystack."}
+        ).encode(),
     }
     for name, data in files.items():
         (folder / name).write_bytes(data)

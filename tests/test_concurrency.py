@@ -10,6 +10,7 @@ import json
 import subprocess
 import sys
 import threading
+import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -18,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import waitress
 from reliability import (
     REPO,
     REQUESTS,
@@ -27,6 +27,7 @@ from reliability import (
     leftovers,
     request_of,
     run_reindex,
+    serving,
     start_reindex,
     write_state,
 )
@@ -137,27 +138,14 @@ def test_a_reindex_waits_for_a_writer_that_finishes(indexed, references):
 # --- readers during reindexes
 
 
-@contextmanager
-def serving(index_dir: Path) -> Iterator[str]:
-    """The app under waitress (the production server) on 127.0.0.1, a free port, in a thread."""
-    app = create_app(Settings(index_dir=index_dir))
-    server = waitress.create_server(app, host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.effective_port}"
-    finally:
-        server.close()
-        server.task_dispatcher.shutdown()
-        thread.join(timeout=30)
-        app.extensions["verbatim"].close()
-
-
 def http_search(base: str, params: dict[str, str]) -> dict[str, Any]:
     """GET /api/search; raises on any status but 200."""
-    with urllib.request.urlopen(f"{base}/api/search?{urllib.parse.urlencode(params)}", timeout=60) as response:
-        assert response.status == 200
-        return json.loads(response.read())
+    try:
+        with urllib.request.urlopen(f"{base}/api/search?{urllib.parse.urlencode(params)}", timeout=60) as response:
+            return json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        with error:  # it holds the connection
+            raise AssertionError(f"HTTP {error.code}: {error.read()[:300]!r}") from None
 
 
 def reader_loop(
@@ -188,14 +176,17 @@ def test_searches_during_reindexes_see_the_old_or_the_new_index_never_a_mix(inde
     seen: list[tuple[int, str]] = []
     problems: list[str] = []
     engine = Engine(index_dir)
-    with serving(index_dir) as base:
+    app = create_app(Settings(index_dir=index_dir))
+    with serving(app) as port:
+        base = f"http://127.0.0.1:{port}"
+        searches = [
+            lambda p: engine.search(request_of(p)).to_dict(),
+            lambda p: http_search(base, p),
+            lambda p: http_search(base, p),
+        ]
         readers = [
-            threading.Thread(
-                target=reader_loop,
-                args=(lambda p: engine.search(request_of(p)).to_dict(), references, done, seen, problems),
-            ),
-            threading.Thread(target=reader_loop, args=(lambda p: http_search(base, p), references, done, seen, problems)),
-            threading.Thread(target=reader_loop, args=(lambda p: http_search(base, p), references, done, seen, problems)),
+            threading.Thread(target=reader_loop, args=(search, references, done, seen, problems))
+            for search in searches
         ]
         for reader in readers:
             reader.start()
@@ -209,6 +200,7 @@ def test_searches_during_reindexes_see_the_old_or_the_new_index_never_a_mix(inde
             for reader in readers:
                 reader.join(timeout=120)
     engine.close()
+    app.extensions["verbatim"].close()
 
     assert problems == []
     assert {state for _, state in seen} == {"A", "B"}, "the readers should have seen both indexes"

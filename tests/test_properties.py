@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 from reliability import write_state
 
@@ -52,7 +52,7 @@ BYTE_PIECES = st.sampled_from(
 )
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=300, deadline=None)
 @given(pieces=st.lists(st.one_of(BYTE_PIECES, st.binary(max_size=30)), max_size=20), suffix=st.sampled_from(SUFFIXES))
 def test_any_file_parses_or_raises_a_parse_error_naming_it(scratch: Path, pieces: list[bytes], suffix: str) -> None:
     path = scratch / f"any{suffix}"
@@ -188,6 +188,9 @@ def words_of(texts: list[str]) -> Counter[str]:
 @settings(max_examples=400, deadline=None)
 @given(body(), st.booleans(), st.booleans())
 def test_every_word_of_the_body_lands_in_exactly_one_utterance(generated, with_lead: bool, with_tail: bool) -> None:
+    """The words said (the lead and every paragraph, without the speaker labels) are the words of the
+    utterances, each once. Not part of the body: the header lines (section, title, date, place) and
+    the trailing metadata blocks, which are the transcript's fields, not what anyone said."""
     lines, said = generated
     lead = ["Vladimir Putin met with colleagues in the Kremlin."] if with_lead else []
     header = ["Events", "Meeting with colleagues", *lead, "May 7, 2013", "The Kremlin, Moscow"]
@@ -241,7 +244,8 @@ VALUES = st.one_of(
     st.sampled_from(
         ["", "0", "1", "-1", "2", "20", "200", "201", "10000", "10001", "1000000", "99999999999999999999", "1.5",
          "1e3", " 3 ", "0x10", "٣", "2013", "2013-05-07", "2013-02-30", "20130507", "relevance", "date", "-date",
-         "keyword", "semantic", "hybrid", "json", "csv", "xml", "Vladimir Putin", "Foreign policy", "kwic", "results", "left", "right"]
+         "keyword", "semantic", "hybrid", "json", "csv", "xml", "Vladimir Putin", "Foreign policy", "kwic",
+         "results", "left", "right"]
     ),
 )
 PARAM_NAMES = st.one_of(
@@ -268,7 +272,7 @@ def check_snippet(snippet: str) -> None:
     assert depth == 0, snippet
 
 
-@settings(max_examples=API_EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=API_EXAMPLES, deadline=None)
 @given(
     endpoint=ENDPOINTS,
     q=st.one_of(st.none(), QUERIES),

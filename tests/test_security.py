@@ -7,19 +7,16 @@ from __future__ import annotations
 import http.client
 import json
 import subprocess
-import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
 import pytest
-import waitress
 from flask import Flask
 from flask.testing import FlaskClient
-from reliability import REPO, manage
+from reliability import REPO, manage, serving
 
 from index.reindex import reindex
 from search.query import MAX_QUERY_TERMS
@@ -245,20 +242,6 @@ def test_no_path_leads_out_of_the_index_through_the_app(client: FlaskClient, url
         assert_no_leak(response.status_code, response.get_data(as_text=True), url)
 
 
-@contextmanager
-def serving(app: Flask) -> Iterator[int]:
-    """The app under waitress on 127.0.0.1 in a thread; its port."""
-    server = waitress.create_server(app, host="127.0.0.1", port=0, threads=2)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        yield int(server.effective_port)
-    finally:
-        server.close()
-        server.task_dispatcher.shutdown()
-        thread.join(timeout=30)
-
-
 def raw_get(port: int, target: str) -> tuple[int, dict[str, str], str]:
     """GET `target` exactly as written (no client-side normalisation of `..`)."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
@@ -277,8 +260,12 @@ def test_no_path_leads_out_of_the_index_through_the_production_server(app: Flask
             status, headers, body = raw_get(port, url)
             assert_no_leak(status, body, url)
             assert headers.get("Content-Security-Policy") == CONTENT_SECURITY_POLICY or status >= 400, url
-        # An absurd request line is refused, and the server keeps serving.
-        status, _, _ = raw_get(port, "/api/search?q=" + "a" * 1_000_000)
+        # An absurd request line is refused (a 4xx, or the connection reset before the client reads
+        # it: the server closes with the rest of the request unread), and the server keeps serving.
+        try:
+            status = raw_get(port, "/api/search?q=" + "a" * 1_000_000)[0]
+        except (ConnectionResetError, BrokenPipeError):
+            status = 400
         assert 400 <= status < 500
         assert raw_get(port, "/api/search?q=sanctions")[0] == 200
 
@@ -353,7 +340,7 @@ THOUSAND_TERMS = " ".join(f"w{n}" for n in range(1000))
 EXPENSIVE = [
     ({"q": "sanctions", "page": "1000000"}, f"page must be between 1 and {MAX_PAGE}, got 1000000"),
     ({"q": "sanctions", "per_page": "100000"}, f"per_page must be between 1 and {MAX_PER_PAGE}, got 100000"),
-    ({"q": THOUSAND_TERMS[:1999]}, f"too many terms: "),
+    ({"q": THOUSAND_TERMS[:1999]}, "too many terms: "),
     ({"q": " OR ".join(f"w{n}" for n in range(400))[:2000]}, "too many terms: "),
     ({"q": "x" * 100_000}, "query too long: 100000 characters (at most 2000)"),
     ({"q": "a* b* c* d*"}, "'a*' at position 0: a wildcard needs at least 2 letters before the *"),
