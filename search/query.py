@@ -126,7 +126,9 @@ def _errors(q: query.Query) -> Iterator[query.Query]:
 
 def parse_query(text: str, parser: qparser.QueryParser) -> query.Query | None:
     """The Whoosh query for `text`; None for an empty query (browse). Raises BadQuery."""
-    text = text.strip()
+    # People type questions: "…in Syria?" must find Syria, so `?` is punctuation, not
+    # Whoosh's one-letter wildcard (same length, so error positions still line up).
+    text = text.replace("?", " ").strip()
     if not text:
         return None
     check_syntax(text)

@@ -82,6 +82,12 @@ def test_query_language(engine: Engine, q: str, expected: list[str]) -> None:
     assert response.total == len(expected)
 
 
+def test_question_mark_is_punctuation_not_a_wildcard(engine: Engine) -> None:
+    # A typed question must find its last word: "Syria?" is Syria, not a six-letter wildcard.
+    assert ids(engine, q="preparations Syria?") == ids(engine, q="preparations Syria") == ["t-lavrov:0"]
+    assert total(engine, q="?") == total(engine, q="")  # nothing left: browse
+
+
 def test_words_are_stemmed_and_anded(engine: Engine) -> None:
     assert ids(engine, q="inflation lowest") == ["t-economy:0"]
     assert ids(engine, q="Inflations") == ids(engine, q="inflation")
