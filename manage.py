@@ -476,6 +476,8 @@ def serve_command(settings: Settings, host: str | None, port: int | None, debug:
     if debug:
         app.run(host=settings.host, port=settings.port, debug=True)
     else:
+        # Under load waitress warns once per queued request; a queue is normal, not a fault.
+        logging.getLogger("waitress.queue").setLevel(logging.ERROR)
         waitress.serve(app, host=settings.host, port=settings.port, threads=threads, ident="verbatim")
 
 
