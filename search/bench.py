@@ -135,11 +135,11 @@ def peak_memory_bytes() -> int:
     return max(own, children)
 
 
-def cpu_seconds() -> float:
-    """CPU time of this process and its finished children: the build's work whatever else runs."""
+def cpu_seconds() -> tuple[float, float]:
+    """CPU time of this process and of its finished children (the writer workers): work done, whatever else runs."""
     own = resource.getrusage(resource.RUSAGE_SELF)
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+    return own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime
 
 
 def count_tokens(transcripts: Sequence[Transcript]) -> int:
@@ -322,6 +322,7 @@ class _Build:
     utterances: int
     seconds: float
     cpu_seconds: float
+    main_cpu_seconds: float
     parse_seconds: float
     peak_rss_bytes: int
 
@@ -336,11 +337,13 @@ def _build(corpus_copies: Path, index_dir: Path, say: Report) -> _Build:
     started = time.perf_counter()
     summary = reindex(index_dir, [corpus_copies], full=True, parse=parser)
     seconds = time.perf_counter() - started
+    main, workers = (after - before for after, before in zip(cpu_seconds(), cpu_before))
     build = _Build(
         summary.transcripts,
         summary.utterances,
         seconds,
-        cpu_seconds() - cpu_before,
+        main + workers,
+        main,
         parser.seconds,
         peak_memory_bytes(),
     )
@@ -406,6 +409,7 @@ def _run(
         tokens=tokens,
         index_seconds=build.seconds,
         index_cpu_seconds=build.cpu_seconds,
+        index_main_cpu_seconds=build.main_cpu_seconds,
         parse_seconds=build.parse_seconds,
         analysis_seconds=analysis,
         index_bytes=folder_bytes(current_generation_dir(index_dir)),

@@ -1,13 +1,15 @@
-"""Matches and BM25 scores of word queries computed a posting block at a time with numpy.
+"""Matches and BM25 scores of word and phrase queries computed a posting block at a time with numpy.
 
 Scoring every match of a common word through Whoosh's matcher costs three Python calls
 per document (id, score, next): 20 ms for 13,000 matches. Here the matcher tree Whoosh
 builds for a query is read instead of iterated: its leaves (one term each) give their
 document numbers and weights a block at a time, scored with Whoosh's own BM25F formula
-(its idf, average length and per-document lengths, operation for operation), and its
+(its idf, average length and per-document lengths, operation for operation); its
 and / or / not / and-not / and-maybe nodes combine them exactly as their `score()`
-methods add. The scores are therefore the same floats. A tree with anything else in it (phrases,
-boosts, another scorer, a segment with deletions) returns None and is iterated by Whoosh.
+methods add; a phrase keeps the documents whose decoded positions line up. The results
+are therefore the same documents with the same floats. A tree with anything else in it
+(boosts, proximity of more than two words, another scorer, a segment with deletions)
+returns None and is iterated by Whoosh.
 
 This reads a few private attributes of whoosh3 3.54 (the pinned version): W3LeafMatcher's
 block data and the per-document reader's length column; tests/test_scoring.py compares
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import pickle
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -70,7 +73,11 @@ def _read_lengths(leaf: Searcher, fieldname: str) -> np.ndarray | None:
         return None
     if column is None:
         return np.ones(size, dtype=np.float64)
-    codes = np.fromiter(iter(column), dtype=np.int64, count=size)
+    try:
+        codes = np.fromiter(iter(column), dtype=np.int64, count=size)
+    except ValueError:  # a column shorter than the segment: let Whoosh score it
+        log.debug("the %s length column does not cover every document", fieldname)
+        return None
     return _BYTE_LENGTH[codes]
 
 
@@ -89,13 +96,26 @@ def tree_ids(matcher: Any, leaf: Searcher) -> np.ndarray | None:
     return None if found is None else found[0]
 
 
-def _evaluate(matcher: Any, leaf: Searcher, lengths: FieldLengths | None) -> Postings | None:
-    """Documents and (with `lengths`) scores of one node, its children first."""
+def _evaluate(
+    matcher: Any,
+    leaf: Searcher,
+    lengths: FieldLengths | None,
+    within: np.ndarray | None = None,
+    known: dict[int, Postings] | None = None,
+) -> Postings | None:
+    """Documents and (with `lengths`) scores of one node, its children first.
+
+    `within`: only these documents matter (the other side of an intersection), so a phrase
+    decodes positions for no others; results outside it may or may not be returned.
+    `known`: results already read for some nodes (by id), used instead of reading again.
+    """
+    if known is not None and id(matcher) in known:
+        return known[id(matcher)]
     kind = type(matcher)
     if kind is mcore.NullMatcherClass:
         return _EMPTY
     if kind is W3LeafMatcher or kind is mcore.ListMatcher:
-        return _leaf(matcher, leaf, lengths)
+        return _leaf(matcher, leaf, lengths, within)
     if kind is InverseMatcher:
         # NOT inside an and: every document but the child's, each scoring a constant weight.
         child = _evaluate(matcher.child, leaf, None)
@@ -104,14 +124,27 @@ def _evaluate(matcher: Any, leaf: Searcher, lengths: FieldLengths | None) -> Pos
         ids = np.setdiff1d(np.arange(matcher.limit, dtype=np.int64), child[0], assume_unique=True)
         return ids, np.full(ids.size, matcher._weight, dtype=np.float64) if lengths is not None else _EMPTY[1]
     if kind is _PHRASE:
-        return _phrase(matcher, leaf, lengths)
+        return _phrase(matcher, leaf, lengths, within)
     if kind not in (IntersectionMatcher, UnionMatcher, AndNotMatcher, AndMaybeMatcher):
         return None
-    a = _evaluate(matcher.a, leaf, lengths)
-    b = _evaluate(matcher.b, leaf, lengths) if a is not None else None
+    if kind is IntersectionMatcher and _has_phrase(matcher.a) and not _has_phrase(matcher.b):
+        # The cheap side first: its documents are all the phrase side needs to look at.
+        b = _evaluate(matcher.b, leaf, lengths, within, known)
+        a = _evaluate(matcher.a, leaf, lengths, b[0], known) if b is not None else None
+    else:
+        a = _evaluate(matcher.a, leaf, lengths, within, known)
+        narrowed = a[0] if a is not None and kind is IntersectionMatcher else within
+        b = _evaluate(matcher.b, leaf, lengths, narrowed, known) if a is not None else None
     if a is None or b is None:
         return None
     return _combine(kind, a, b, scored=lengths is not None)
+
+
+def _has_phrase(matcher: Any) -> bool:
+    """Whether a phrase is anywhere under this node (it is the costly part to evaluate)."""
+    if type(matcher) is _PHRASE:
+        return True
+    return any(_has_phrase(child) for child in (getattr(matcher, "a", None), getattr(matcher, "b", None)) if child is not None)
 
 
 def _combine(kind: type, a: Postings, b: Postings, *, scored: bool) -> Postings:
@@ -143,12 +176,15 @@ def _combine(kind: type, a: Postings, b: Postings, *, scored: bool) -> Postings:
     return ids, scores
 
 
-def _phrase(matcher: Any, leaf: Searcher, lengths: FieldLengths | None) -> Postings | None:
+def _phrase(
+    matcher: Any, leaf: Searcher, lengths: FieldLengths | None, within: np.ndarray | None
+) -> Postings | None:
     """A phrase: the documents with all its words (scored as Whoosh's intersection of them) where
     the words stand in a row, or for two words `"a b"~n`, b 1 to n words after a.
 
     Whoosh checks each candidate's positions through a chain of span objects; here every
-    candidate's positions are decoded into arrays and compared at once.
+    candidate's positions are decoded into arrays and compared at once. Each word's postings
+    are read once, for its scores and its positions.
     """
     words = matcher.ms
     if not matcher.ordered or matcher.mindist != 1 or (matcher.slop != 1 and len(words) != 2):
@@ -159,16 +195,28 @@ def _phrase(matcher: Any, leaf: Searcher, lengths: FieldLengths | None) -> Posti
     fieldname = terms[0][0]
     if not isinstance(leaf.schema[fieldname].format, formats.Positions):
         return None
-    together = _evaluate(matcher.child, leaf, lengths)
+    read: dict[int, tuple[np.ndarray, list[bytes]]] = {}
+    known: dict[int, Postings] = {}
+    for word, (_, text) in zip(words, terms):
+        postings = _read_term(leaf, fieldname, text, weights=lengths is not None, values=True, within=within)
+        if postings is None:
+            return None
+        ids, weights, values = postings
+        scored = _bm25(word, leaf, lengths, fieldname, ids, weights)
+        if scored is None:
+            return None
+        read[id(word)] = (ids, values)
+        known[id(word)] = scored
+    together = _evaluate(matcher.child, leaf, lengths, within, known)
     if together is None:
         return None
+    if within is not None:
+        inside = np.isin(together[0], within, assume_unique=True)
+        together = (together[0][inside], together[1][inside] if lengths is not None else _EMPTY[1])
     docs = together[0]
     keys = []
-    for offset, (_, text) in enumerate(terms):
-        found = _positions(leaf, fieldname, text, docs)
-        if found is None:
-            return None
-        doc, position = found
+    for offset, word in enumerate(words):
+        doc, position = _positions(*read[id(word)], docs)
         if matcher.slop == 1:
             # Word k of a phrase starting at p stands at p + k: key every occurrence by (doc, p).
             start = position - offset
@@ -192,12 +240,8 @@ def _phrase(matcher: Any, leaf: Searcher, lengths: FieldLengths | None) -> Posti
     return docs[keep], scores
 
 
-def _positions(leaf: Searcher, fieldname: str, text: bytes, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+def _positions(ids: np.ndarray, values: list[bytes], docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(index into `docs`, position) of every occurrence of a term in those documents, sorted."""
-    postings = _postings_with_values(leaf.reader().postings(fieldname, text))
-    if postings is None:
-        return None
-    ids, values = postings
     counts: list[int] = []
     deltas: list[int] = []
     loads = pickle.loads
@@ -214,43 +258,24 @@ def _positions(leaf: Searcher, fieldname: str, text: bytes, docs: np.ndarray) ->
     return np.repeat(np.arange(docs.size, dtype=np.int64), sizes), position
 
 
-def _postings_with_values(matcher: Any) -> tuple[np.ndarray, list[bytes]] | None:
-    """Document numbers and encoded values of every posting of a fresh term matcher."""
-    if type(matcher) is W3LeafMatcher:
-        id_blocks: list[np.ndarray] = []
-        values: list[bytes] = []
-        while matcher.is_active():
-            matcher._read_values()
-            id_blocks.append(np.cumsum(np.asarray(matcher._data[0], dtype=np.int64)))
-            values.extend(matcher._values)
-            matcher._next_block()
-        return (np.concatenate(id_blocks) if id_blocks else _EMPTY[0]), values
-    if type(matcher) is mcore.ListMatcher:
-        ids: list[int] = []
-        values = []
-        while matcher.is_active():
-            ids.append(matcher.id())
-            values.append(matcher.value())
-            matcher.next()
-        if not all(isinstance(value, bytes) for value in values):
-            return None
-        return np.asarray(ids, dtype=np.int64), values
-    return None
-
-
-def _leaf(matcher: Any, leaf: Searcher, lengths: FieldLengths | None) -> Postings | None:
+def _leaf(
+    matcher: Any, leaf: Searcher, lengths: FieldLengths | None, within: np.ndarray | None = None
+) -> Postings | None:
     """Every posting of one term from the start (the tree may have moved its matcher), scored with its scorer."""
     term = matcher.term()
     if term is None:
         return None
-    fieldname, text = term
-    fresh = leaf.reader().postings(fieldname, text)
-    if type(fresh) is W3LeafMatcher:
-        ids, weights = _block_postings(fresh, weights=lengths is not None)
-    elif type(fresh) is mcore.ListMatcher:
-        ids, weights = _listed_postings(fresh)
-    else:
+    postings = _read_term(leaf, term[0], term[1], weights=lengths is not None, values=False, within=within)
+    if postings is None:
         return None
+    ids, weights, _ = postings
+    return _bm25(matcher, leaf, lengths, term[0], ids, weights)
+
+
+def _bm25(
+    matcher: Any, leaf: Searcher, lengths: FieldLengths | None, fieldname: str, ids: np.ndarray, weights: np.ndarray
+) -> Postings | None:
+    """The postings scored as the term matcher's scorer would (unscored without `lengths`)."""
     if lengths is None:
         return ids, _EMPTY[1]
     scorer = getattr(matcher, "scorer", None) or getattr(matcher, "_scorer", None)
@@ -265,23 +290,58 @@ def _leaf(matcher: Any, leaf: Searcher, lengths: FieldLengths | None) -> Posting
     return ids, scorer.idf * ((weights * (K1 + 1)) / (weights + K1 * ((1 - B) + B * fl / scorer.avgfl)))
 
 
-def _listed_postings(matcher: Any) -> Postings:
-    """A short posting list (inlined in the term index) read posting by posting."""
+def _read_term(
+    leaf: Searcher, fieldname: str, text: bytes, *, weights: bool, values: bool, within: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray, list[bytes]] | None:
+    """(document numbers, weights, encoded values) of a term's postings from the start; None if unreadable.
+
+    Weights are float32 values as doubles (empty unless asked for), values empty unless asked
+    for; with `within`, blocks holding none of those documents may be skipped.
+    """
+    matcher = leaf.reader().postings(fieldname, text)
+    if type(matcher) is W3LeafMatcher:
+        return _block_postings(matcher, weights=weights, values=values, within=within)
+    if type(matcher) is not mcore.ListMatcher:
+        return None
+    # A short posting list, inlined in the term index: read posting by posting.
     ids: list[int] = []
-    weights: list[float] = []
+    found_weights: list[float] = []
+    found_values: list[bytes] = []
     while matcher.is_active():
         ids.append(matcher.id())
-        weights.append(matcher.weight())
+        found_weights.append(matcher.weight())
+        if values:
+            value = matcher.value()
+            if not isinstance(value, bytes):
+                return None
+            found_values.append(value)
         matcher.next()
-    return np.asarray(ids, dtype=np.int64), np.asarray(weights, dtype=np.float64)
+    return np.asarray(ids, dtype=np.int64), np.asarray(found_weights, dtype=np.float64), found_values
 
 
-def _block_postings(matcher: W3LeafMatcher, *, weights: bool = True) -> Postings:
-    """Document numbers and weights (float32 values as doubles) of every posting, block by block."""
+def _blocks(matcher: W3LeafMatcher, within: np.ndarray | None) -> Iterator[None]:
+    """Step through the blocks of a fresh matcher, skipping (unread) those holding none of `within`."""
+    previous_max = -1
+    while matcher.is_active():
+        block_max = matcher.block_max_id()
+        if within is None or np.searchsorted(within, previous_max, "right") < np.searchsorted(within, block_max, "right"):
+            yield
+        previous_max = block_max
+        matcher._next_block()
+
+
+def _block_postings(
+    matcher: W3LeafMatcher, *, weights: bool, values: bool, within: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray, list[bytes]]:
+    """`_read_term` for a posting list stored in blocks: each block's arrays taken whole."""
     id_blocks: list[np.ndarray] = []
     weight_blocks: list[np.ndarray] = []
-    while matcher.is_active():
-        if matcher._data is None:
+    found_values: list[bytes] = []
+    for _ in _blocks(matcher, within):
+        if values:
+            matcher._read_values()
+            found_values.extend(matcher._values)
+        elif matcher._data is None:
             matcher._read_data()
         # A block holds (document number deltas, weights, values).
         deltas, block_weights = matcher._data[0], matcher._data[1]
@@ -295,8 +355,6 @@ def _block_postings(matcher: W3LeafMatcher, *, weights: bool = True) -> Postings
             weight_blocks.append(np.full(ids.size, np.float32(block_weights), dtype=np.float64))
         else:
             weight_blocks.append(np.asarray(block_weights, dtype=np.float32).astype(np.float64))
-        matcher._next_block()
-    if not id_blocks:
-        return _EMPTY
-    found = np.concatenate(id_blocks)
-    return found, np.concatenate(weight_blocks) if weights else _EMPTY[1]
+    found_ids = np.concatenate(id_blocks) if id_blocks else _EMPTY[0]
+    found_weights = np.concatenate(weight_blocks) if weight_blocks else _EMPTY[1]
+    return found_ids, found_weights, found_values

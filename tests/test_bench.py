@@ -42,6 +42,7 @@ def test_bench_json_at_a_tiny_scale(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert figures["utterances"] == 2 * utterances
     assert figures["tokens"] > figures["utterances"] > 0
     assert figures["index_bytes"] > 0 and figures["fts5_index_bytes"] > 0
+    assert 0 < figures["index_idle_estimate_seconds"] <= figures["index_cpu_seconds"]
     for prefix in ("query", "fts5_query"):
         assert 0 < figures[f"{prefix}_p50_ms"] <= figures[f"{prefix}_p95_ms"] <= figures[f"{prefix}_max_ms"]
     assert figures["ratio_p95"] == pytest.approx(figures["query_p95_ms"] / figures["fts5_query_p95_ms"], rel=0.01)
