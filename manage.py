@@ -8,6 +8,7 @@ Exit status: 0 success, 2 bad usage or malformed query, 1 other errors.
 from __future__ import annotations
 
 import dataclasses
+import gc
 import logging
 from pathlib import Path
 
@@ -465,6 +466,10 @@ def serve_command(settings: Settings, host: str | None, port: int | None, debug:
         debug=debug,
     )
     app = create_app(settings)
+    # Long-lived objects (index columns, caches) need no cyclic GC passes: freezing them
+    # removes the ~80 ms collection pauses the benchmark measured.
+    gc.collect()
+    gc.freeze()
     where = f"http://{settings.host}:{settings.port}/"
     click.echo(f"Verbatim on {where} (index: {settings.index_dir}); Ctrl+C stops it.")
     # The embedding model takes seconds to load: start now, so the first semantic search does not wait
