@@ -92,7 +92,9 @@ def test_every_page_parses(html_dir: Path, text_dir: Path) -> None:
     assert all(t.source.startswith("http://en.kremlin.ru/events/president/news/") for t in transcripts)
 
 
-def test_speaker_sequences_match_ground_truth(pages: dict[str, Transcript], html_dir: Path, text_dir: Path) -> None:
+def test_speaker_sequences_match_ground_truth(
+    pages: dict[str, Transcript], html_dir: Path, text_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """At least 99% of documents with turns have the ground truth's speaker sequence, counting as
     matches the documents whose only differences are turns the ground truth's extraction leaves out."""
     truth = load_truth(text_dir)
@@ -113,12 +115,15 @@ def test_speaker_sequences_match_ground_truth(pages: dict[str, Transcript], html
             misses.append(miss)
     raw = 1 - (len(misses) + len(explained)) / checked
     figure = 1 - len(misses) / checked
-    print(f"\nHTML fidelity: {checked - len(misses) - len(explained)}/{checked} documents = {raw:.2%} as is; "
-          f"{checked - len(misses)}/{checked} = {figure:.2%} with the ground truth's run-on bold labels explained")
-    for miss in explained:
-        print("  explained (bold runs on past the colon, the ground truth skips the turn): " + miss)
-    for miss in misses:
-        print("  " + miss)
+    with capsys.disabled():  # the figures belong in CI's output
+        print(
+            f"\nHTML fidelity: {checked - len(misses) - len(explained)}/{checked} documents = {raw:.2%} as is; "
+            f"{checked - len(misses)}/{checked} = {figure:.2%} with the ground truth's run-on bold labels explained"
+        )
+        for miss in explained:
+            print("  explained (bold runs on past the colon, the ground truth skips the turn): " + miss)
+        for miss in misses:
+            print("  " + miss)
     assert checked > 0
     assert figure >= TURNS_THRESHOLD
 
@@ -127,7 +132,9 @@ def words(transcript: Transcript) -> list[list[str]]:
     return [u.text.split() for u in transcript.utterances]
 
 
-def test_html_and_text_forms_agree_word_for_word(pages: dict[str, Transcript], text_dir: Path) -> None:
+def test_html_and_text_forms_agree_word_for_word(
+    pages: dict[str, Transcript], text_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """For at least 95% of documents, the HTML and text forms give utterances with the same words."""
     differ = []
     for tid, transcript in sorted(pages.items()):
@@ -139,7 +146,8 @@ def test_html_and_text_forms_agree_word_for_word(pages: dict[str, Transcript], t
             )
             differ.append(f"{tid}: {len(transcript.utterances)} vs {len(text_form.utterances)} utterances, first differs at {first}")
     figure = 1 - len(differ) / len(pages)
-    print(f"\nHTML/text agreement: {len(pages) - len(differ)}/{len(pages)} documents = {figure:.1%}")
-    for line in differ:
-        print("  " + line)
+    with capsys.disabled():
+        print(f"\nHTML/text agreement: {len(pages) - len(differ)}/{len(pages)} documents = {figure:.1%}")
+        for line in differ:
+            print("  " + line)
     assert figure >= AGREEMENT_THRESHOLD
