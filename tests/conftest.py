@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from embedders import WordHashEmbedder
+
 from index.models import NARRATION, SPEECH, Transcript, Utterance
 from index.writer import create_index, write_transcripts
 
@@ -117,3 +119,9 @@ def corpus_dir() -> Path:
     if not value or not Path(value).is_dir():
         pytest.skip("set VERBATIM_CORPUS to the kremlin corpus folder to run this test")
     return Path(value)
+
+
+@pytest.fixture
+def embedder() -> WordHashEmbedder:
+    """The hashed bag-of-words embedder (tests/embedders.py): real vectors without the model."""
+    return WordHashEmbedder()

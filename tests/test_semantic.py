@@ -8,11 +8,10 @@ model and of faiss skip without the [semantic] extra.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import re
 import subprocess
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import LAVROV, PUTIN, make_transcript
-from index.analysis import STOP_WORDS
+from embedders import WordHashEmbedder
 from index.errors import NotFound, SemanticUnavailable
 from index.writer import open_index, write_transcripts
 from search.engine import Engine
@@ -60,38 +59,6 @@ needs_extra = pytest.mark.skipif(
     not semantic_available(),
     reason=f"the [semantic] extra is not installed ({INSTALL_COMMAND})",
 )
-
-
-class WordHashEmbedder:
-    """Each lower-cased word but stop words hashed to a signed unit direction; a text is their normalised sum."""
-
-    name = "test/word-hash"
-    dim = 256
-
-    def __init__(self) -> None:
-        self.encoded: list[str] = []
-
-    def token_spans(self, text: str) -> list[tuple[int, int]]:
-        return whitespace_spans(text)
-
-    def encode(self, texts: Sequence[str]) -> np.ndarray:
-        self.encoded.extend(texts)
-        vectors = np.zeros((len(texts), self.dim), dtype=np.float32)
-        for row, text in enumerate(texts):
-            for word in re.findall(r"\w+", text.lower()):
-                if word in STOP_WORDS:
-                    continue
-                digest = hashlib.blake2b(word.encode(), digest_size=8).digest()
-                vectors[row, digest[0] % self.dim] += 1.0 if digest[1] % 2 else -1.0
-            norm = np.linalg.norm(vectors[row])
-            if norm:
-                vectors[row] /= norm
-        return vectors
-
-
-@pytest.fixture
-def embedder() -> WordHashEmbedder:
-    return WordHashEmbedder()
 
 
 @pytest.fixture
@@ -657,7 +624,6 @@ def test_embed_command_without_an_index_exits_2(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["--index", str(tmp_path / "none"), "embed"])
     assert result.exit_code == 2
     assert ("no index at" if semantic_available() else INSTALL_COMMAND) in result.output
-
 
 
 # --- the API

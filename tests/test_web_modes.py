@@ -8,58 +8,24 @@ tests need neither torch nor the model; the browser tests use the real model.
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
-import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 
-import numpy as np
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from test_web import Element, one, page, query_of, select, within
 
-from index.analysis import STOP_WORDS
+from embedders import WordHashEmbedder
+from test_web import Element, one, page, query_of, select, within
 from search.engine import Engine
 from search.hybrid import SEMANTIC_LIMIT, SemanticIndex
-from search.semantic import semantic_available, whitespace_spans
+from search.semantic import semantic_available
 from search.vectors import sync_vectors
 from web import create_app, warm_up
 from web.modes import mode_links, public_message
 from web.settings import Settings
 from web.urls import query_string
-
-
-class WordHashEmbedder:
-    """Each word but stop words hashed to a signed direction; a text is their normalised sum."""
-
-    name = "test/word-hash"
-    dim = 256
-
-    def __init__(self) -> None:
-        self.encoded: list[str] = []
-
-    def token_spans(self, text: str) -> list[tuple[int, int]]:
-        return whitespace_spans(text)
-
-    def encode(self, texts: Sequence[str]) -> np.ndarray:
-        self.encoded.extend(texts)
-        vectors = np.zeros((len(texts), self.dim), dtype=np.float32)
-        for row, text in enumerate(texts):
-            for word in re.findall(r"\w+", text.lower()):
-                if word not in STOP_WORDS:
-                    digest = hashlib.blake2b(word.encode(), digest_size=8).digest()
-                    vectors[row, digest[0] % self.dim] += 1.0 if digest[1] % 2 else -1.0
-            norm = np.linalg.norm(vectors[row])
-            if norm:
-                vectors[row] /= norm
-        return vectors
-
-
-@pytest.fixture
-def embedder() -> WordHashEmbedder:
-    return WordHashEmbedder()
 
 
 @pytest.fixture
