@@ -226,6 +226,16 @@ class Engine:
         if request.mode != "keyword":
             yield from hybrid.iter_hits(self, request)
             return
+        searcher, matches = self._export_matches(request)
+        try:
+            for start in range(0, matches.order.size, _EXPORT_BATCH):
+                for docnum in matches.order[start : start + _EXPORT_BATCH]:
+                    yield self._hit(searcher, int(docnum), matches.scores, matches.terms)
+        finally:
+            searcher.close()
+
+    def _export_matches(self, request: SearchRequest) -> tuple[Searcher, _Matches]:
+        """A searcher of the caller's own (to close) and every match of `request` in it."""
         with self._lock:
             snapshot = self._current()
             searcher = self._index.searcher()
@@ -233,13 +243,11 @@ class Engine:
                 snapshot = _Snapshot(searcher, load_columns(searcher.reader()), _generation(searcher))
             else:
                 snapshot = _Snapshot(searcher, snapshot.columns, snapshot.generation)
-            matches = self._match(request, snapshot)
-        try:
-            for start in range(0, matches.order.size, _EXPORT_BATCH):
-                for docnum in matches.order[start : start + _EXPORT_BATCH]:
-                    yield self._hit(searcher, int(docnum), matches.scores, matches.terms)
-        finally:
-            searcher.close()
+            try:
+                return searcher, self._match(request, snapshot)
+            except BaseException:
+                searcher.close()
+                raise
 
     def iter_texts(self, request: SearchRequest) -> Iterator[tuple[Hit, str]]:
         """Every hit in result order with its full text and no snippet (KWIC, CSV export).
@@ -251,14 +259,7 @@ class Engine:
             for hit in hybrid.iter_hits(self, request):
                 yield hit, self._utterance_text(hit.transcript_id, hit.seq)
             return
-        with self._lock:
-            snapshot = self._current()
-            searcher = self._index.searcher()
-            if _generation(searcher) != snapshot.generation:
-                snapshot = _Snapshot(searcher, load_columns(searcher.reader()), _generation(searcher))
-            else:
-                snapshot = _Snapshot(searcher, snapshot.columns, snapshot.generation)
-            matches = self._match(request, snapshot)
+        searcher, matches = self._export_matches(request)
         try:
             reader = searcher.reader()
             for docnum in matches.order:
