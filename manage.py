@@ -324,7 +324,8 @@ def search_command(
     """Search the index; QUERY may be "" to browse what the filters admit, newest first."""
     import json
 
-    from index.errors import BadQuery, IndexMissing, SemanticUnavailable
+    from index.errors import IndexMissing
+    from search.errors import BadQuery, SemanticUnavailable
     from search.engine import Engine
     from search.types import SearchRequest
 
@@ -386,7 +387,7 @@ def bench_command(
     """Time index build and full search requests, ours beside SQLite FTS5, on CORPUS × SCALE."""
     import json
 
-    from index.errors import SemanticUnavailable
+    from search.errors import SemanticUnavailable
     from search.bench import format_table, run_bench
     from search.semantic import semantic_available
 
@@ -423,7 +424,8 @@ def embed_command(settings: Settings) -> None:
     """
     import sys
 
-    from index.errors import IndexMissing, SemanticUnavailable
+    from index.errors import IndexMissing
+    from search.errors import SemanticUnavailable
     from search.semantic import MiniLMEmbedder, require_semantic
     from search.vectors import sync_vectors, vectors_dir
 

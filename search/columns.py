@@ -7,15 +7,14 @@ counts as cheap as one search.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import dataclass
 
 import numpy as np
 from whoosh.reading import IndexReader
 
 from index.schema import DAY_FIELD, FACETS, FacetField
-
-TRANSCRIPT_FIELD = "transcript_id"
-SEQ_FIELD = "seq"
+from index.stored import SEQ_FIELD, TRANSCRIPT_FIELD
 
 
 @dataclass(frozen=True)
@@ -76,6 +75,12 @@ class Columns:
     transcript_ids: tuple[str, ...]
     seq: np.ndarray
     facets: dict[str, FacetColumn]
+
+    def transcript_ordinal(self, transcript_id: str) -> int:
+        """The ordinal of a transcript id in `transcript_ids` (lexicon order, so sorted), -1 if absent."""
+        at = bisect_left(self.transcript_ids, transcript_id)
+        found = at < len(self.transcript_ids) and self.transcript_ids[at] == transcript_id
+        return at if found else -1
 
 
 def _postings_by_term(reader: IndexReader, field: str) -> list[tuple[str, np.ndarray]]:

@@ -6,16 +6,12 @@ A facet is counted with `np.bincount` over the value ordinals of the hit documen
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 
 import numpy as np
 
-from index.schema import FACETS
 from search.columns import Columns, FacetColumn
 from search.types import FacetResult, FacetValue
-
-log = logging.getLogger(__name__)
 
 
 def facet_masks(columns: Columns, filters: Mapping[str, tuple[str, ...]]) -> dict[str, np.ndarray]:
@@ -53,23 +49,3 @@ def facet_result(
             for i in ordered
         ),
     )
-
-
-def count_facets(
-    columns: Columns,
-    base: np.ndarray,
-    masks: Mapping[str, np.ndarray],
-    filters: Mapping[str, tuple[str, ...]],
-    limit: int,
-) -> tuple[FacetResult, ...]:
-    """Every facet of FACETS, each over `base` AND the masks of the other facets."""
-    results = []
-    for facet in FACETS:
-        try:
-            column = columns.facets[facet.name]
-            counts = column.count(combine(base, masks, skip=facet.name))
-            results.append(facet_result(column, counts, filters.get(facet.name, ()), limit))
-        except Exception as error:  # one broken facet must not take the page down
-            log.exception("facet %s failed", facet.name)
-            results.append(FacetResult(facet.name, error=str(error)))
-    return tuple(results)

@@ -13,24 +13,24 @@ import dataclasses
 import logging
 import re
 import threading
-import time
 from collections import OrderedDict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from whoosh import query as wq
 
-from index.errors import NotFound, SemanticUnavailable
-from index.schema import DEFAULT_FIELD, FACETS, QUERY_FIELDS
-from search import highlight
+from index.schema import DEFAULT_FIELD, QUERY_FIELDS
+from index.stored import stored_text
+from search import highlight, pipeline
 from search.columns import Columns
-from search.facets import combine, facet_masks, facet_result
+from search.errors import NotFound, SemanticUnavailable
+from search.facets import combine
+from search.pipeline import Ranked, View
 from search.query import BINARY_OPERATORS, NOT_OPERATOR
 from search.semantic import Embedder, MiniLMEmbedder, require_semantic
-from search.types import FacetResult, Hit, SearchRequest, SearchResponse
+from search.types import FacetResult, Hit, SearchRequest
 from search.vectors import (
     ANN_THRESHOLD,
     STORE_FILE,
@@ -39,9 +39,6 @@ from search.vectors import (
     load_store,
     vectors_dir,
 )
-
-if TYPE_CHECKING:
-    from search.engine import Engine
 
 log = logging.getLogger(__name__)
 
@@ -288,30 +285,8 @@ def field_filter(q: wq.Query) -> wq.Query | None:
     return None if _has_text(q) else q
 
 
-@dataclass(frozen=True)
-class _Result:
-    """A semantic or hybrid result set: documents in order with scores and why each matched."""
-
-    order: np.ndarray
-    scores: dict[int, float]
-    matched_by: dict[int, str]
-    passages: dict[int, tuple[int, int]]
-    facets: tuple[FacetResult, ...]
-    keyword_scores: np.ndarray | None
-    terms: frozenset[str]
-    suggestion: str | None
-
-
-def semantic_index(engine: "Engine") -> SemanticIndex:
-    """The engine's semantic component, made with the default model on first use."""
-    if engine.semantic is None:
-        engine.semantic = SemanticIndex(engine.index_dir)
-    return engine.semantic
-
-
-def ready(engine: "Engine", mode: str) -> SemanticIndex:
-    """The engine's semantic component with its vectors loaded; SemanticUnavailable says what to do."""
-    semantic = semantic_index(engine)
+def ready(semantic: SemanticIndex, mode: str) -> SemanticIndex:
+    """The semantic component with its vectors loaded; SemanticUnavailable says what to do."""
     try:
         semantic.neighbours()
     except SemanticUnavailable as error:
@@ -319,83 +294,43 @@ def ready(engine: "Engine", mode: str) -> SemanticIndex:
     return semantic
 
 
-def unavailable_reason(engine: "Engine") -> str | None:
+def unavailable_reason(semantic: SemanticIndex) -> str | None:
     """Why semantic and hybrid modes cannot run here (for the UI to switch them off), or None."""
     try:
-        ready(engine, SEMANTIC)
+        ready(semantic, SEMANTIC)
     except SemanticUnavailable as error:
         return str(error)
     return None
 
 
-def search(engine: "Engine", request: SearchRequest) -> SearchResponse:
-    """A semantic or hybrid search: same filters, paging and JSON as keyword mode."""
-    started = time.perf_counter()
-    vector = _query_vector(ready(engine, request.mode), request)
-    with engine._lock:
-        snapshot = engine._current()
-        result = _run(engine, request, snapshot, vector)
-        if result is None:
-            keyword = engine.search(dataclasses.replace(request, mode=KEYWORD))
-            return dataclasses.replace(keyword, request=request)
-        first = (request.page - 1) * request.per_page
-        page = result.order[first : first + request.per_page]
-        hits = tuple(_hit(engine, snapshot.searcher, int(doc), result) for doc in page)
-        transcripts = int(np.unique(snapshot.columns.transcript[result.order]).size)
-    return SearchResponse(
-        request=request,
-        total=int(result.order.size),
-        hits=hits,
-        facets=result.facets,
-        suggestion=result.suggestion,
-        elapsed_ms=(time.perf_counter() - started) * 1000,
-        transcripts=transcripts,
-    )
-
-
-def iter_hits(engine: "Engine", request: SearchRequest) -> Iterator[Hit]:
-    """Every hit of a semantic or hybrid search in result order (CSV export)."""
-    vector = _query_vector(ready(engine, request.mode), request)
-    with engine._lock:
-        snapshot = engine._current()
-        result = _run(engine, request, snapshot, vector)
-        if result is None:
-            hits = list(engine.iter_hits(dataclasses.replace(request, mode=KEYWORD)))
-        else:
-            hits = [_hit(engine, snapshot.searcher, int(doc), result) for doc in result.order]
-    yield from hits
-
-
-def _query_vector(semantic: SemanticIndex, request: SearchRequest) -> np.ndarray | None:
-    """The vector of the query's words; None if it has none (a browse, or only field clauses).
-
-    Computed before taking the engine's lock: the first one loads the model (seconds),
-    and keyword requests should not wait for that.
-    """
-    text = plain_text(request.q)
+def query_vector(semantic: SemanticIndex, query_text: str) -> np.ndarray | None:
+    """The vector of the query's words; None if it has none (a browse, or only field clauses)."""
+    text = plain_text(query_text)
     return semantic.encode_query(text) if text else None
 
 
-def _run(
-    engine: "Engine", request: SearchRequest, snapshot: Any, vector: np.ndarray | None
-) -> _Result | None:
-    """Rank, fuse and count facets; None when there is nothing to rank by meaning."""
-    from search.engine import _date_mask, match_documents
-
-    q = engine._parse(request.q)
-    if q is None or vector is None:
-        return None
-    semantic = semantic_index(engine)
-    columns = snapshot.columns
-    base = columns.live & _date_mask(columns, request.date_from, request.date_to)
+def rank(
+    semantic: SemanticIndex,
+    view: View,
+    q: wq.Query,
+    request: SearchRequest,
+    vector: np.ndarray,
+    terms: frozenset[str],
+) -> Ranked:
+    """Semantic or hybrid ranking: the filters' documents by meaning, fused with the keyword ranking in hybrid."""
+    columns = view.columns
     restriction = field_filter(q)
+    restricted = None
     if restriction is not None:
-        base = base & match_documents(snapshot.searcher, restriction, columns.size)[0]
-    masks = facet_masks(columns, request.filters)
-    hybrid = request.mode == "hybrid"
-    keyword = (
-        engine._match(dataclasses.replace(request, sort="relevance"), snapshot) if hybrid else None
-    )
+        restricted = pipeline.match_documents(view.searcher, restriction, columns.size)[0]
+    base, masks = pipeline.filter_masks(columns, request, restricted)
+    words_base: np.ndarray | None = None
+    word_scores: np.ndarray | None = None
+    if request.mode == "hybrid":
+        matched, word_scores = pipeline.match_documents(
+            view.searcher, q, columns.size, scored=True, lengths=view.lengths
+        )
+        words_base = pipeline.filter_masks(columns, request, matched)[0]
 
     Passages = dict[int, tuple[int, int]]
 
@@ -403,14 +338,10 @@ def _run(
         """The result docs with the filters but `skip`'s: (docs, scores, best passages, keyword docs)."""
         found = semantic.rank(vector, columns, combine(base, masks, skip=skip), semantic.limit)
         passages = dict(zip(found.docs.tolist(), found.spans))
-        if keyword is None:
+        if words_base is None or word_scores is None:
             return found.docs, dict(zip(found.docs.tolist(), found.scores.tolist())), passages, set()
-        if skip is None:
-            words = keyword.order
-        else:
-            words = np.flatnonzero(combine(keyword.base, keyword.masks, skip=skip))
-            if keyword.scores is not None:
-                words = words[np.argsort(-keyword.scores[words], kind="stable")]
+        words = np.flatnonzero(combine(words_base, masks, skip=skip))
+        words = pipeline.order_documents(columns, words, "relevance", word_scores[words])
         docs, fused = reciprocal_rank_fusion([words, found.docs])
         return docs, dict(zip(docs.tolist(), fused.tolist())), passages, set(words.tolist())
 
@@ -419,66 +350,39 @@ def _run(
         doc: (BOTH if doc in passages else KEYWORD) if doc in keyword_docs else SEMANTIC
         for doc in docs.tolist()
     }
-    facets = _count_facets(columns, request, masks, docs, ranked)
-    return _Result(
-        order=_sorted(columns, docs, request.sort),
-        scores=scores,
-        matched_by=matched_by,
-        passages=passages,
-        facets=facets,
-        keyword_scores=keyword.scores if keyword is not None else None,
-        terms=keyword.terms if keyword is not None else frozenset(),
-        suggestion=engine._suggest(request.q, snapshot) if hybrid else None,
-    )
+
+    def facets() -> tuple[FacetResult, ...]:
+        """Each facet over the hits ranked with the other facets' filters (the top N of that ranking)."""
+
+        def counted(name: str) -> np.ndarray:
+            return pipeline.as_mask(columns.size, ranked(name)[0] if name in masks else docs)
+
+        return pipeline.count_facets(columns, counted, request.filters, request.facet_limit)
+
+    order = pipeline.order_documents(columns, docs, request.sort, -np.arange(docs.size, dtype=np.float64))
+    return Ranked(order, facets, _hit_maker(scores, matched_by, passages, terms))
 
 
-def _count_facets(
-    columns: Columns,
-    request: SearchRequest,
-    masks: Mapping[str, np.ndarray],
-    docs: np.ndarray,
-    ranked: Any,
-) -> tuple[FacetResult, ...]:
-    """Each facet over the hits ranked with the other facets' filters (the top N of that ranking)."""
-    results = []
-    for facet in FACETS:
-        try:
-            column = columns.facets[facet.name]
-            counted = ranked(facet.name)[0] if facet.name in masks else docs
-            chosen = np.zeros(columns.size, dtype=bool)
-            chosen[counted] = True
-            counts = column.count(chosen)
-            selected = request.filters.get(facet.name, ())
-            results.append(facet_result(column, counts, selected, request.facet_limit))
-        except Exception as error:  # one broken facet must not take the page down
-            log.exception("facet %s failed", facet.name)
-            results.append(FacetResult(facet.name, error=str(error)))
-    return tuple(results)
+def _hit_maker(
+    scores: Mapping[int, float],
+    matched_by: Mapping[int, str],
+    passages: Mapping[int, tuple[int, int]],
+    terms: frozenset[str],
+) -> Callable[[View, int, bool], Hit]:
+    """Hits of a semantic ranking: a semantic one shows its best passage, a keyword-only one the keyword snippet."""
 
+    def hit(view: View, doc: int, with_snippet: bool) -> Hit:
+        why = matched_by[doc]
+        if why == KEYWORD:
+            found = pipeline.keyword_hit(view, doc, scores[doc], terms, with_snippet)
+            return dataclasses.replace(found, matched_by=KEYWORD)
+        stored = view.stored(doc)
+        start, end = passages[doc]
+        marked = terms if why == BOTH else frozenset()
+        snippet = passage_snippet(stored_text(stored), start, end, marked, view.tokens)
+        return pipeline.make_hit(stored, score=scores[doc], snippet=snippet, matched_by=why)
 
-def _sorted(columns: Columns, docs: np.ndarray, sort: str) -> np.ndarray:
-    """Relevance keeps the ranking; the date sorts order it by day, then transcript and seq."""
-    if sort == "relevance" or not docs.size:
-        return docs
-    day = columns.day[docs] if sort == "date" else -columns.day[docs]
-    return docs[np.lexsort((columns.seq[docs], columns.transcript[docs], day))]
-
-
-def _hit(engine: "Engine", searcher: Any, doc: int, result: _Result) -> Hit:
-    """A hit: a semantic one shows its best passage, a keyword-only one the keyword snippet."""
-    matched_by = result.matched_by[doc]
-    score = result.scores[doc]
-    if matched_by == KEYWORD:
-        hit = engine._hit(searcher, doc, result.keyword_scores, result.terms)
-        return dataclasses.replace(hit, score=score, matched_by=KEYWORD)
-    stored = searcher.stored_fields(doc)
-    start, end = result.passages[doc]
-    terms = result.terms if matched_by == BOTH else frozenset()
-    snippet = passage_snippet(stored.get("text", ""), start, end, terms, engine._tokens)
-    from search.engine import hit_from_stored
-
-    hit = hit_from_stored(stored, score=score, snippet=snippet)
-    return dataclasses.replace(hit, matched_by=matched_by)
+    return hit
 
 
 def passage_snippet(
@@ -495,40 +399,23 @@ def passage_snippet(
     return (highlight.ELLIPSIS if cut_before else "") + body + (highlight.ELLIPSIS if cut_after else "")
 
 
-def similar(engine: "Engine", utterance_id: str, limit: int = 10) -> list[Hit]:
+def similar(semantic: SemanticIndex, view: View, utterance_id: str, limit: int = 10) -> list[Hit]:
     """The utterances of *other* transcripts nearest in meaning to one utterance ("more like this")."""
-    semantic = ready(engine, SEMANTIC)
-    with engine._lock:
-        snapshot = engine._current()
-        columns = snapshot.columns
-        transcript_id, _, seq = utterance_id.rpartition(":")
-        docs = _utterance_docs(columns, transcript_id, seq)
-        if not docs.size:
-            raise NotFound(f"no utterance with id {utterance_id!r}")
-        vector = semantic.utterance_vector(utterance_id)
-        if vector is None:
-            raise SemanticUnavailable(
-                f"utterance {utterance_id!r} has no vectors yet: run `python manage.py embed`"
-            )
-        admitted = columns.live & (columns.transcript != columns.transcript[docs[0]])
-        found = semantic.rank(vector, columns, admitted, limit)
-        result = _Result(
-            order=found.docs,
-            scores=dict(zip(found.docs.tolist(), found.scores.tolist())),
-            matched_by={doc: SEMANTIC for doc in found.docs.tolist()},
-            passages=dict(zip(found.docs.tolist(), found.spans)),
-            facets=(),
-            keyword_scores=None,
-            terms=frozenset(),
-            suggestion=None,
+    columns = view.columns
+    docs = pipeline.utterance_docs(columns, utterance_id)
+    if not docs.size:
+        raise NotFound(f"no utterance with id {utterance_id!r}")
+    vector = semantic.utterance_vector(utterance_id)
+    if vector is None:
+        raise SemanticUnavailable(
+            f"utterance {utterance_id!r} has no vectors yet: run `python manage.py embed`"
         )
-        return [_hit(engine, snapshot.searcher, int(doc), result) for doc in found.docs]
-
-
-def _utterance_docs(columns: Columns, transcript_id: str, seq: str) -> np.ndarray:
-    """Live documents of one utterance id (at most one)."""
-    if not seq.isdigit() or transcript_id not in columns.transcript_ids:
-        return np.zeros(0, dtype=np.int64)
-    ordinal = columns.transcript_ids.index(transcript_id)
-    same = (columns.transcript == ordinal) & (columns.seq == int(seq))
-    return np.flatnonzero(columns.live & same)
+    admitted = columns.live & (columns.transcript != columns.transcript[docs[0]])
+    found = semantic.rank(vector, columns, admitted, limit)
+    hit = _hit_maker(
+        dict(zip(found.docs.tolist(), found.scores.tolist())),
+        {doc: SEMANTIC for doc in found.docs.tolist()},
+        dict(zip(found.docs.tolist(), found.spans)),
+        frozenset(),
+    )
+    return [hit(view, int(doc), True) for doc in found.docs]

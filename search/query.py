@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from whoosh import fields, qparser, query
 from whoosh.reading import IndexReader
 
-from index.errors import BadQuery
+from search.errors import BadQuery
 from index.schema import DEFAULT_FIELD, QUERY_FIELDS
 
 BINARY_OPERATORS = ("AND", "OR", "ANDNOT", "ANDMAYBE")

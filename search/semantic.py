@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from index.errors import SemanticUnavailable
+from search.errors import SemanticUnavailable
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from index.errors import BadQuery
+from search.errors import BadQuery
 from index.schema import FACETS
 
 SORTS = ("relevance", "date", "-date")

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from conftest import KERRY, LAVROV, PUTIN, make_transcript
-from index.errors import BadQuery, IndexMissing, NotFound
+from index.errors import IndexMissing
+from search.errors import BadQuery, NotFound
 from index.models import Transcript
 from index.writer import create_index, open_index, write_transcripts
 from search.engine import Engine, search

@@ -12,7 +12,7 @@ from conftest import make_transcript
 from index.models import Transcript
 from index.schema import utterance_document
 from index.writer import create_index, open_index, write_transcripts
-from search.engine import match_documents
+from search.pipeline import match_documents
 from search.query import make_parser, parse_query
 from search.scoring import FieldLengths, tree_scores
 

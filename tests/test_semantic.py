@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from conftest import LAVROV, PUTIN, make_transcript
 from embedders import WordHashEmbedder
-from index.errors import NotFound, SemanticUnavailable
+from search.errors import NotFound, SemanticUnavailable
 from index.writer import open_index, write_transcripts
 from search.engine import Engine
 from search.hybrid import (
@@ -368,10 +368,10 @@ def test_reciprocal_rank_fusion_with_k_60() -> None:
 def test_passage_snippet_is_escaped_and_marks_only_keyword_terms(engine: Engine) -> None:
     text = "First part. Terrorists <script>alert(1)</script> must be fought. Last part."
     start, end = text.index("Terrorists"), text.index(" Last")
-    assert passage_snippet(text, start, end, frozenset(), engine._tokens) == (
+    assert passage_snippet(text, start, end, frozenset(), engine.tokens) == (
         "…Terrorists &lt;script&gt;alert(1)&lt;/script&gt; must be fought.…"
     )
-    assert passage_snippet(text, start, end, frozenset({"fought"}), engine._tokens) == (
+    assert passage_snippet(text, start, end, frozenset({"fought"}), engine.tokens) == (
         "…Terrorists &lt;script&gt;alert(1)&lt;/script&gt; must be <mark>fought</mark>.…"
     )
 
@@ -380,7 +380,7 @@ def test_passage_snippet_is_escaped_and_marks_only_keyword_terms(engine: Engine)
 
 
 def test_semantic_mode_ranks_by_meaning_and_says_why(engine: Engine) -> None:
-    assert unavailable_reason(engine) is None
+    assert unavailable_reason(engine.semantic_index()) is None
     response = engine.search(SearchRequest(q="inflation twenty years", mode="semantic"))
     assert response.hits[0].id == "t-economy:0"
     assert {hit.matched_by for hit in response.hits} == {"semantic"}
@@ -509,7 +509,7 @@ def test_semantic_search_sees_new_vectors_without_restart(
 
 def test_semantic_mode_without_vectors_says_to_run_embed(index_dir: Path, embedder: WordHashEmbedder) -> None:
     with Engine(index_dir, semantic=SemanticIndex(index_dir, embedder)) as engine:
-        assert unavailable_reason(engine) == (
+        assert unavailable_reason(engine.semantic_index()) == (
             f"mode 'semantic' is unavailable: no embedding vectors for the index at {index_dir}: "
             "compute them with `python manage.py embed`"
         )

@@ -100,7 +100,7 @@ def warm_up(app: Flask) -> threading.Thread | None:
     are served meanwhile. Returns the thread (None if there is nothing to warm).
     """
     engine = app.extensions.get(EXTENSION)
-    if engine is None or hybrid.unavailable_reason(engine) is not None:
+    if engine is None or hybrid.unavailable_reason(engine.semantic_index()) is not None:
         return None
 
     def load() -> None:

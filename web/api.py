@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request, stream_with_context, url_for
 
-from index.errors import BadQuery, NotFound, SemanticUnavailable
+from search.errors import BadQuery, NotFound, SemanticUnavailable
 from search.types import FACET_NAMES, Hit, SearchRequest
 from web import current_engine
 from web.modes import public_message

@@ -14,7 +14,7 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from markupsafe import Markup
 
 from index.analysis import STOP_WORDS
-from index.errors import BadQuery, NotFound, SemanticUnavailable
+from search.errors import BadQuery, NotFound, SemanticUnavailable
 from index.models import Transcript, Utterance
 from search import hybrid, kwic
 from search.engine import Engine
@@ -78,7 +78,7 @@ def search() -> Any:
     if len(params) != len(raw):  # drop the empty fields a submitted form leaves behind
         return redirect(_search_url(params))
     engine = current_engine()
-    page = _PageState.of(params, _semantic_reason(engine), hybrid.semantic_index(engine).limit)
+    page = _PageState.of(params, _semantic_reason(engine), engine.semantic_index().limit)
     try:
         view = _choice("view", VIEWS)
         kwic_sort = _choice("kwic_sort", kwic.SORTS)
@@ -199,7 +199,7 @@ def _search_url(params: Params) -> str:
 
 def _semantic_reason(engine: Engine) -> str | None:
     """Why semantic and hybrid modes cannot run here, fit for the page (no server paths); None if they can."""
-    reason = hybrid.unavailable_reason(engine)
+    reason = hybrid.unavailable_reason(engine.semantic_index())
     return None if reason is None else _public_reason(engine, reason)
 
 
@@ -404,7 +404,8 @@ def _render_kwic(engine: Engine, page: _PageState, search_request: SearchRequest
     the same whatever the number of hits; sorting by a context word needs every match
     (up to a cap). Either way only the page's lines get their context strings.
     """
-    summary = engine.search(dataclasses.replace(search_request, page=1, per_page=1))
+    # One match serves the counts, the facets and every line.
+    summary, texts = engine.concordance(dataclasses.replace(search_request, page=1, per_page=1))
     context = page.context(summary)
     number = search_request.page
     first = (number - 1) * KWIC_PER_PAGE
@@ -412,11 +413,11 @@ def _render_kwic(engine: Engine, page: _PageState, search_request: SearchRequest
     wanted = KWIC_MAX_LINES if kwic_sort else min(KWIC_MAX_LINES, first + KWIC_PER_PAGE + 1)
     matches: list[kwic.KwicMatch] = []
     more = False
-    if search_request.q:
-        with contextlib.closing(engine.iter_texts(search_request)) as all_hits:
-            hits = itertools.islice(all_hits, KWIC_MAX_HITS)
+    with contextlib.closing(texts):
+        if search_request.q:
+            hits = itertools.islice(texts, KWIC_MAX_HITS)
             matches, more = kwic.kwic_matches(hits, engine.span_finder(search_request.q), max_lines=wanted)
-        matches = kwic.sort_lines(matches, kwic_sort)
+            matches = kwic.sort_lines(matches, kwic_sort)
     counted = not more or wanted == KWIC_MAX_LINES  # every line (up to the caps) was found
     if more and wanted == KWIC_MAX_LINES:
         cut = f"only the first {KWIC_MAX_LINES:,} lines are lined up"
