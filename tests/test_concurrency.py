@@ -10,6 +10,7 @@ import json
 import subprocess
 import sys
 import threading
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -33,7 +34,9 @@ from reliability import (
 )
 
 from index.reindex import reindex
+from search import highlight
 from search.engine import Engine
+from search.types import SearchRequest
 from web import create_app
 from web.settings import Settings
 
@@ -225,3 +228,85 @@ def test_load_script_twenty_clients_get_no_errors(indexed):
     assert figures["errors"] == 0, figures["error_samples"]
     assert figures["requests"] > 0
     assert figures["requests_by_kind"]["malformed"] > 0  # the 400s were asked for and got
+
+
+# --- requests on different threads do not wait for each other
+
+
+def test_two_slow_requests_overlap(index_dir: Path) -> None:
+    """Each request's snippet stage waits until the other request is in its own: serialised requests
+    would leave the first waiting alone and break the barrier, so passing means they overlapped."""
+    barrier = threading.Barrier(2, timeout=60)
+    local = threading.local()
+    armed = [True]
+
+    def slow_snippet(text: str, terms: Any, tokens: Any) -> str:
+        if armed[0] and not getattr(local, "waited", False):
+            local.waited = True
+            barrier.wait()
+        return highlight.snippet(text, terms, tokens)
+
+    intervals: dict[str, tuple[float, float]] = {}
+    errors: list[BaseException] = []
+    totals: dict[str, int] = {}
+
+    with Engine(index_dir, snippet=slow_snippet) as engine:
+
+        def run(name: str, q: str) -> None:
+            started = time.monotonic()
+            try:
+                totals[name] = engine.search(SearchRequest(q=q)).total
+            except BaseException as error:  # reported below, with the thread's name
+                errors.append(error)
+            intervals[name] = (started, time.monotonic())
+
+        threads = [threading.Thread(target=run, args=(name, q)) for name, q in (("a", ""), ("b", "geneva"))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        armed[0] = False
+        serial = {name: engine.search(SearchRequest(q=q)).total for name, q in (("a", ""), ("b", "geneva"))}
+
+    assert not errors, errors
+    assert totals == serial and all(totals.values())
+    (a_start, a_end), (b_start, b_end) = intervals["a"], intervals["b"]
+    assert max(a_start, b_start) < min(a_end, b_end)
+
+
+def test_threads_get_the_answers_they_would_get_alone(index_dir: Path) -> None:
+    """Many threads on one Engine, each with its own searcher: every answer equals the serial one."""
+    requests = [
+        SearchRequest(q=q, sort=sort)
+        for q in ("", "geneva", "terror*", "speaker:putin", '"chemical weapons"', "syria NOT geneva")
+        for sort in ("relevance", "-date")
+    ]
+
+    def key(engine: Engine, request: SearchRequest) -> tuple:
+        response = engine.search(request)
+        return response.total, [(hit.id, round(hit.score, 6), hit.snippet) for hit in response.hits]
+
+    with Engine(index_dir) as engine:
+        expected = [key(engine, request) for request in requests]
+        found: dict[int, list[tuple]] = {}
+
+        def run(worker: int) -> None:
+            found[worker] = [key(engine, request) for request in requests[worker:] + requests[:worker]]
+
+        threads = [threading.Thread(target=run, args=(worker,)) for worker in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    for worker, answers in found.items():
+        assert answers == expected[worker:] + expected[:worker]
+
+
+def test_a_search_runs_while_an_export_holds_its_searcher(index_dir: Path) -> None:
+    with Engine(index_dir) as engine:
+        texts = engine.iter_texts(SearchRequest(q=""))
+        first = next(texts)
+        assert engine.search(SearchRequest(q="geneva")).total > 0
+        rest = list(texts)
+        assert len(rest) + 1 == engine.search(SearchRequest(q="")).total
+        assert first[0].id not in {hit.id for hit, _ in rest}
