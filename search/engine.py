@@ -36,7 +36,8 @@ from search.columns import Columns, load_columns
 from search.errors import BadQuery, NotFound
 from search.pipeline import Ranked, View
 from search.scoring import FieldLengths
-from search.query import make_parser, parse_query, text_terms
+from search import query as query_language
+from search.query import ParsedQuery, make_parser
 from search.suggest import suggest
 from search.types import Hit, SearchRequest, SearchResponse
 
@@ -203,15 +204,25 @@ class Engine:
 
     # --- query text
 
-    def parse(self, text: str) -> wq.Query | None:
-        """Parsed query, cached by text (parsing does not depend on the index contents). Raises BadQuery."""
+    def read(self, text: str) -> tuple[ParsedQuery, wq.Query | None]:
+        """The query's tree and Whoosh query, cached by text (neither depends on the index contents).
+
+        Raises BadQuery (refusals are cached too).
+        """
         key = text.strip()
         return self._parsed.get(key, lambda: _parsed_or_error(key, self._parser)).result()
+
+    def parse(self, text: str) -> wq.Query | None:
+        """The Whoosh query of a query string (None: browse). Raises BadQuery."""
+        return self.read(text)[1]
 
     def _text_terms(self, text: str, view: View) -> frozenset[str]:
         """Stems to mark in snippets, wildcards expanded (cached per generation)."""
         key = (view.generation, text.strip())
-        return self._terms.get(key, lambda: text_terms(self.parse(text), view.searcher.reader()))
+        parsed = self.read(text)[0]
+        return self._terms.get(
+            key, lambda: query_language.highlight_terms(parsed, self._parser, view.searcher.reader())
+        )
 
     def _suggest(self, text: str, view: View) -> str | None:
         """A corrected query if some word is rare and the correction finds more; cached per generation."""
@@ -220,7 +231,7 @@ class Engine:
             return None
 
         def make() -> str | None:
-            corrected = suggest(key, view.searcher.reader())
+            corrected = suggest(self.read(key)[0], view.searcher.reader())
             if corrected is not None and self._count(corrected, view) <= self._count(key, view):
                 return None
             return corrected
@@ -259,7 +270,8 @@ class Engine:
         """
         if request.mode == "keyword":
             return None
-        return hybrid.query_vector(hybrid.ready(self.semantic_index(), request.mode), request.q)
+        semantic = hybrid.ready(self.semantic_index(), request.mode)
+        return hybrid.query_vector(semantic, self.read(request.q)[0])
 
     def search(self, request: SearchRequest) -> SearchResponse:
         """One page of hits with facet counts, snippets and a spelling suggestion."""
@@ -393,22 +405,25 @@ class Texts:
 
 @dataclass(frozen=True)
 class _Parsed:
-    """A parse result or the BadQuery it raised (both cached: a bad query is as cheap to refuse again)."""
+    """A read query or the BadQuery it raised (both cached: a bad query is as cheap to refuse again)."""
 
+    parsed: ParsedQuery | None
     query: wq.Query | None
     error: BadQuery | None
 
-    def result(self) -> wq.Query | None:
+    def result(self) -> tuple[ParsedQuery, wq.Query | None]:
         if self.error is not None:
             raise self.error
-        return self.query
+        assert self.parsed is not None
+        return self.parsed, self.query
 
 
 def _parsed_or_error(text: str, parser: Any) -> _Parsed:
     try:
-        return _Parsed(parse_query(text, parser), None)
+        parsed = query_language.parse(text)
+        return _Parsed(parsed, query_language.whoosh_query(parsed, parser), None)
     except BadQuery as error:
-        return _Parsed(None, error)
+        return _Parsed(None, None, error)
 
 
 def search(index_dir: Path | str, request: SearchRequest) -> SearchResponse:

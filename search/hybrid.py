@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
@@ -21,14 +20,14 @@ from pathlib import Path
 import numpy as np
 from whoosh import query as wq
 
-from index.schema import DEFAULT_FIELD, QUERY_FIELDS
+from index.schema import DEFAULT_FIELD
 from index.stored import stored_text
 from search import highlight, pipeline
 from search.columns import Columns
 from search.errors import NotFound, SemanticUnavailable
 from search.facets import combine
 from search.pipeline import Ranked, View
-from search.query import BINARY_OPERATORS, NOT_OPERATOR
+from search.query import ParsedQuery, plain_text
 from search.semantic import Embedder, MiniLMEmbedder, require_semantic
 from search.types import FacetResult, Hit, SearchRequest
 from search.vectors import (
@@ -224,43 +223,6 @@ def reciprocal_rank_fusion(
     return docs[order], values[order]
 
 
-_TOKEN = re.compile(r'"[^"]*"|[()]|[^\s()"]+')
-_FIELD_PREFIX = re.compile(r"^(\w+):")
-_SYNTAX_TAIL = re.compile(r"[~^][\d.]*$")
-
-
-def plain_text(query_text: str) -> str:
-    """The words a query means, for the embedder: no operators, field clauses, excluded terms or syntax."""
-    tokens = [m.group() for m in _TOKEN.finditer(query_text)]
-    words: list[str] = []
-    skip_depth = 0
-    skip_next = False
-    for token in tokens:
-        if skip_depth:
-            skip_depth += {"(": 1, ")": -1}.get(token, 0)
-            continue
-        if skip_next:
-            skip_next = False
-            if token == "(":
-                skip_depth = 1
-            continue
-        if token in BINARY_OPERATORS or token in ("(", ")"):
-            continue
-        if token == NOT_OPERATOR:
-            skip_next = True
-            continue
-        field = _FIELD_PREFIX.match(token)
-        if field and field.group(1) in QUERY_FIELDS:
-            if field.group(1) != DEFAULT_FIELD:
-                skip_next = token.endswith(":")
-                continue
-            token = token[field.end() :]
-        token = _SYNTAX_TAIL.sub("", token).strip('"').replace("*", "").replace("?", "")
-        if token:
-            words.append(token)
-    return " ".join(words)
-
-
 def _has_text(q: wq.Query) -> bool:
     return any(leaf.field() == DEFAULT_FIELD for leaf in q.leaves())
 
@@ -303,7 +265,7 @@ def unavailable_reason(semantic: SemanticIndex) -> str | None:
     return None
 
 
-def query_vector(semantic: SemanticIndex, query_text: str) -> np.ndarray | None:
+def query_vector(semantic: SemanticIndex, query_text: str | ParsedQuery) -> np.ndarray | None:
     """The vector of the query's words; None if it has none (a browse, or only field clauses)."""
     text = plain_text(query_text)
     return semantic.encode_query(text) if text else None

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from whoosh.reading import IndexReader
 
 from index.schema import SPELLING_FIELD
-from search.query import text_words
+from search.query import ParsedQuery, text_words
 
 # A word found in fewer utterances than this may be a misspelling.
 FEW_HITS = 2
@@ -66,12 +66,12 @@ def _same_case(original: str, replacement: str) -> str:
 
 
 def suggest(
-    query_text: str,
+    query_text: str | ParsedQuery,
     reader: IndexReader,
     correct: Callable[[str, IndexReader], str | None] = correct_word,
 ) -> str | None:
     """The query with its rare words corrected, or None when no word has a better spelling."""
-    corrected = query_text
+    corrected = query_text.text if isinstance(query_text, ParsedQuery) else query_text
     changed = False
     # Right to left, so earlier positions stay valid while replacing.
     for word in reversed(text_words(query_text)):

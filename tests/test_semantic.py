@@ -29,11 +29,10 @@ from search.hybrid import (
     SemanticIndex,
     field_filter,
     passage_snippet,
-    plain_text,
     reciprocal_rank_fusion,
     unavailable_reason,
 )
-from search.query import make_parser, parse_query
+from search.query import make_parser, parse_query, plain_text
 from search.semantic import (
     INSTALL_COMMAND,
     require_semantic,

@@ -13,11 +13,11 @@ from typing import Any
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from markupsafe import Markup
 
-from index.analysis import STOP_WORDS
 from search.errors import BadQuery, NotFound, SemanticUnavailable
 from index.models import Transcript, Utterance
 from search import hybrid, kwic
 from search.engine import Engine
+from search.query import only_stop_words
 from search.types import MAX_QUERY_CHARS, FacetResult, FacetValue, Hit, SearchRequest, SearchResponse
 from web import current_engine
 from web.histogram import histogram
@@ -385,12 +385,6 @@ class _PageState:
         if page < pages:
             links.append(Link("Next ›", self.url(replace(self.params, page=str(page + 1)))))
         return links
-
-
-def only_stop_words(q: str) -> bool:
-    """True if every word of the query is too common to be indexed ("the", "and" …)."""
-    found = re.findall(r"\w+", q.casefold())
-    return bool(found) and all(word in STOP_WORDS for word in found)
 
 
 def _facet(response: SearchResponse, name: str) -> tuple[FacetValue, ...]:
