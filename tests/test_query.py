@@ -19,7 +19,20 @@ from search.errors import BadQuery, NotFound
 from index.models import Transcript
 from index.writer import create_index, open_index, write_transcripts
 from search.engine import Engine, search
-from search.query import check_syntax, make_parser, parse_query, text_words
+from search.query import (
+    And,
+    Not,
+    Phrase,
+    Word,
+    check_syntax,
+    highlight_terms,
+    leaves,
+    make_parser,
+    only_stop_words,
+    parse,
+    parse_query,
+    text_words,
+)
 from search.types import SearchRequest
 
 BROWSE_NEWEST_FIRST = [
@@ -390,3 +403,54 @@ def test_engine_follows_reindexed_generations(tmp_path: Path) -> None:
         publish("Only gas now.")
         assert ids(engine, q="pipeline") == []
         assert total(engine, q="") == 1
+
+
+# --- the query front end: one tree for every reader of the query
+
+
+@pytest.mark.parametrize(
+    "q",
+    [
+        "war OR oil gas", "war oil OR gas", "war AND oil OR gas", "war OR oil AND gas", "NOT war oil",
+        "war NOT oil OR gas", "war ANDNOT oil gas", "war ANDMAYBE oil gas", "war^2 oil", '"war oil"~3',
+        'title:"war oil"', "(war OR oil) gas", "war NOT NOT oil", "NOT (war OR oil) gas", "war OR the",
+        '"the war"', "year:2010 war", "war-oil", "speaker:(putin OR kerry) syria", "kind:speech",
+        "year:[2010 TO 2012]", "speaker:putin title:(war OR oil)", 'title:("war peace"~4 OR oil)',
+        "war OR (oil AND NOT gas) ANDMAYBE peace", "U.S. talks", "don't stop", "text:communi* title:meeting",
+    ],
+)  # fmt: skip
+def test_the_tree_builds_what_whooshs_parser_builds(index_dir: Path, q: str) -> None:
+    """Operators bind as in Whoosh (NOT, AND, OR, ANDNOT; side by side loosest), fields and slops kept."""
+    parser = make_parser(open_index(index_dir).schema)
+    assert repr(parse_query(q, parser)) == repr(parser.parse(q))
+
+
+def test_the_tree_keeps_what_later_stages_need() -> None:
+    q = 'speaker:putin "war on terror"~2 terr* NOT syria'
+    tree = parse(q).tree
+    assert isinstance(tree, And)
+    word, phrase, wildcard, excluded = tree.children
+    assert isinstance(word, Word) and (word.field, word.core, word.quoted) == ("speaker", "putin", False)
+    assert isinstance(phrase, Phrase) and (phrase.core, phrase.slop, phrase.quoted) == ("war on terror", 2, True)
+    assert isinstance(wildcard, Word) and wildcard.wildcard
+    assert isinstance(excluded, Not) and excluded.start == q.index("NOT")
+    starts = [0, q.index('"'), q.index("terr*"), q.index("syria")]
+    assert [leaf.start for leaf in leaves(tree)] == starts
+    assert [leaf.start for leaf in leaves(tree, positive=True)] == starts[:3]
+
+
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [("the", True), ("the AND of", True), ("speaker:the", False), ("th*", False), ("the war", False), ("", False)],
+)
+def test_only_stop_words(q: str, expected: bool) -> None:
+    assert only_stop_words(q) is expected
+
+
+def test_highlight_terms_leave_out_excluded_words(engine: Engine) -> None:
+    """Terms under NOT are not marked; wildcards are expanded against the index."""
+    with engine.view() as view:
+        parsed, _ = engine.read("terror* NOT geneva")
+        terms = highlight_terms(parsed, make_parser(view.searcher.schema), view.searcher.reader())
+    assert "geneva" not in terms
+    assert {"terror", "terrorist"} <= terms
