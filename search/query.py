@@ -17,7 +17,7 @@ and words side by side are ANDed loosest of all: `war OR oil gas` is `(war OR oi
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Union
 
@@ -309,18 +309,20 @@ class _Reader:
         return node
 
     def either(self, field: str | None) -> Node:
-        items = [self.both(field)]
-        while (token := self.peek()) is not None and token.text == "OR":
-            self.at += 1
-            items.append(self.both(field))
-        return _joined(Or, items) or items[0]
+        return self.infix("OR", Or, self.both, field)
 
     def both(self, field: str | None) -> Node:
-        items = [self.unary(field)]
-        while (token := self.peek()) is not None and token.text == "AND":
+        return self.infix("AND", And, self.unary, field)
+
+    def infix(
+        self, operator: str, kind: type[And] | type[Or], operand: Callable[[str | None], Node], field: str | None
+    ) -> Node:
+        """`operand (operator operand)*` as one node of `kind` (the operand alone if there is one)."""
+        items = [operand(field)]
+        while (token := self.peek()) is not None and token.text == operator:
             self.at += 1
-            items.append(self.unary(field))
-        return _joined(And, items) or items[0]
+            items.append(operand(field))
+        return _joined(kind, items) or items[0]
 
     def unary(self, field: str | None) -> Node:
         token = self.tokens[self.at]
