@@ -14,6 +14,7 @@ import logging
 import time
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from whoosh import query as wq
@@ -45,7 +46,7 @@ class View:
     lengths: FieldLengths = field(default_factory=FieldLengths)
     snippet: SnippetStage = highlight.snippet
 
-    def stored(self, docnum: int) -> dict:
+    def stored(self, docnum: int) -> dict[str, Any]:
         """The stored fields of one document."""
         return self.searcher.reader().stored_fields(docnum)
 
@@ -195,7 +196,7 @@ def page_of(order: np.ndarray, request: SearchRequest) -> np.ndarray:
 # --- hits
 
 
-def make_hit(stored: dict, *, score: float, snippet: str, matched_by: str = "keyword") -> Hit:
+def make_hit(stored: dict[str, Any], *, score: float, snippet: str, matched_by: str = "keyword") -> Hit:
     """A Hit from one document's stored fields."""
     return Hit(**hit_fields(stored), score=score, snippet=snippet, matched_by=matched_by)
 

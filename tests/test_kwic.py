@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 
@@ -277,3 +278,17 @@ def test_span_finder_of_the_engine_matches_its_match_spans(index_dir, transcript
             for utterance in (u for t in transcripts for u in t.utterances):
                 assert find(utterance.text) == engine.match_spans(utterance.text, q), (q, utterance.id)
         assert [t for t in transcripts[0].utterances if engine.span_finder("Geneva")(t.text)][0].seq == 2
+
+
+def test_concordance_ranks_once_for_counts_and_lines(index_dir):
+    """KWIC's counts and its lines come from one ranking: same total, same order as the export."""
+    request = SearchRequest(q="geneva OR syria", per_page=1)
+    with Engine(index_dir) as engine:
+        response, texts = engine.concordance(request)
+        with contextlib.closing(texts):
+            pairs = list(texts)
+        exported = [hit.id for hit in engine.iter_hits(request)]
+    assert response.total == len(pairs) == len(exported) > 1
+    assert [hit.id for hit, _ in pairs] == exported
+    assert response.hits[0].id == exported[0]
+    assert all(text for _, text in pairs)

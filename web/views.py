@@ -400,7 +400,6 @@ def _render_kwic(engine: Engine, page: _PageState, search_request: SearchRequest
     """
     # One match serves the counts, the facets and every line.
     summary, texts = engine.concordance(dataclasses.replace(search_request, page=1, per_page=1))
-    context = page.context(summary)
     number = search_request.page
     first = (number - 1) * KWIC_PER_PAGE
     # Hit order: one line past the page tells whether there is a next page.
@@ -412,6 +411,7 @@ def _render_kwic(engine: Engine, page: _PageState, search_request: SearchRequest
             hits = itertools.islice(texts, KWIC_MAX_HITS)
             matches, more = kwic.kwic_matches(hits, engine.span_finder(search_request.q), max_lines=wanted)
             matches = kwic.sort_lines(matches, kwic_sort)
+    context = page.context(summary)
     counted = not more or wanted == KWIC_MAX_LINES  # every line (up to the caps) was found
     if more and wanted == KWIC_MAX_LINES:
         cut = f"only the first {KWIC_MAX_LINES:,} lines are lined up"
