@@ -176,7 +176,6 @@ class Engine:
             )
             stale.current = False
             idle, stale.idle = stale.idle, []
-            self._parsed.clear()
             self._terms.clear()
             self._suggestions.clear()
             generation = self._generation
