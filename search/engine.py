@@ -54,7 +54,7 @@ class _Cache:
     def __init__(self, size: int = _CACHE_SIZE) -> None:
         self._items: OrderedDict[Any, Any] = OrderedDict()
         self._size = size
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
 
     def get(self, key: Any, make: Callable[[], Any]) -> Any:
         """The cached value of `key`, made (outside the lock) if missing."""
@@ -98,9 +98,10 @@ class Engine:
         # Semantic/hybrid modes and `similar` (search/hybrid.py); made with the default model on first use.
         self.semantic = semantic
         self._snippet = snippet
-        self._lock = threading.Lock()
+        # Re-entrant: a Texts left unread gives its searcher back when collected, and the
+        # collector may run while this thread holds the lock.
+        self._lock = threading.RLock()
         self._index = open_index(self.index_dir)
-        self._parsed = _Cache()
         self._terms = _Cache()
         self._suggestions = _Cache()
         searcher = self._index.searcher()
@@ -176,9 +177,10 @@ class Engine:
             )
             stale.current = False
             idle, stale.idle = stale.idle, []
-            self._terms.clear()
-            self._suggestions.clear()
             generation = self._generation
+        # Outside the lock: the caches' locks are never taken while holding the engine's.
+        self._terms.clear()
+        self._suggestions.clear()
         for old, _ in idle:
             old.close()
         return searcher, generation, FieldLengths()
@@ -198,8 +200,7 @@ class Engine:
         self._fields = set(schema.names())
         self._parser = make_parser(schema)
         self.tokens: highlight.Analyzer = highlight.fast_tokens(self._analyzer)
-        if hasattr(self, "_parsed"):
-            self._parsed.clear()
+        self._parsed = _Cache()  # a fresh cache rather than clearing: no cache lock under the engine's
 
     # --- query text
 

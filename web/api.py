@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import itertools
@@ -124,11 +125,12 @@ def _csv_response(search_request: SearchRequest) -> Response:
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         writer.writerow(CSV_COLUMNS)
-        for hit, text in all_hits:
-            writer.writerow([spreadsheet_safe(cell) for cell in _csv_row(hit, text, search_request.q)])
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
+        with contextlib.closing(hits):  # gives the engine its searcher back, even if the client leaves
+            for hit, text in all_hits:
+                writer.writerow([spreadsheet_safe(cell) for cell in _csv_row(hit, text, search_request.q)])
+                yield buffer.getvalue()
+                buffer.seek(0)
+                buffer.truncate()
         yield buffer.getvalue()
 
     filename = _slug(search_request.q) or "browse"
