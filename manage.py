@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from web.settings import DEFAULT_SAMPLES, Settings
+from settings import DEFAULT_SAMPLES, Settings
 
 log = logging.getLogger("verbatim")
 
@@ -360,7 +360,7 @@ def search_command(
         _echo_response(response)
 
 
-# --- bench (search/bench.py) ---
+# --- bench (bench/) ---
 
 
 @cli.command("bench")
@@ -387,7 +387,7 @@ def bench_command(
     import json
 
     from index.errors import SemanticUnavailable
-    from search.bench import format_table, run_bench
+    from bench.run import format_table, run_bench
     from search.semantic import semantic_available
 
     def report(message: str) -> None:

@@ -20,7 +20,7 @@ from search.types import FACET_NAMES
 from web import create_app
 from web.api import spreadsheet_safe
 from web.openapi import openapi_document
-from web.settings import Settings
+from settings import Settings
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from search.hybrid import SEMANTIC_LIMIT, SemanticIndex
 from search.semantic import INSTALL_COMMAND, MiniLMEmbedder, semantic_available
 from search.vectors import sync_vectors
 from web import create_app
-from web.settings import Settings
+from settings import Settings
 
 pytestmark = pytest.mark.browser
 

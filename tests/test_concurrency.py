@@ -35,7 +35,7 @@ from reliability import (
 from index.reindex import reindex
 from search.engine import Engine
 from web import create_app
-from web.settings import Settings
+from settings import Settings
 
 HOLD_LOCK = """
 import sys

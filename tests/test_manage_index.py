@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from index.parse import parse_file, source_files
 from index.writer import writer_lock
 from manage import cli
-from web.settings import DEFAULT_SAMPLES
+from settings import DEFAULT_SAMPLES
 
 from test_indexer import KERRY_MEETING, LAVROV_MEETING, NO_DATE
 

@@ -28,7 +28,7 @@ from index.reindex import reindex
 from search import highlight
 from search.types import FACET_NAMES
 from web import create_app
-from web.settings import Settings
+from settings import Settings
 
 API_EXAMPLES = 2_000
 

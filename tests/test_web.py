@@ -26,7 +26,7 @@ from index.writer import create_index, write_transcripts
 from search.types import FacetValue
 from web import SECURITY_HEADERS, create_app, views
 from web.histogram import HEIGHT, LABEL_HEIGHT, histogram
-from web.settings import Settings
+from settings import Settings
 from web.urls import params_of, replace, toggle, without
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -24,7 +24,7 @@ from search.semantic import semantic_available
 from search.vectors import sync_vectors
 from web import create_app, warm_up
 from web.modes import mode_links, public_message
-from web.settings import Settings
+from settings import Settings
 from web.urls import query_string
 
 
