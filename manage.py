@@ -90,7 +90,7 @@ def parse_command(ctx: click.Context, paths: tuple[Path, ...], as_json: bool) ->
     if failures:
         ctx.exit(1)
 
-# --- reindex, stats (index/writer.py) ---
+# --- reindex, stats (index/reindex.py, index/stats.py) ---
 
 
 def _count(number: int, word: str) -> str:

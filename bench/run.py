@@ -35,7 +35,8 @@ from index.models import Transcript
 from index.parse import parse_file, source_files
 from index.reindex import reindex
 from index.schema import build_schema, utterance_document
-from index.writer import current_generation_dir, open_index
+from index.generations import current_generation_dir
+from index.reader import open_index
 from bench.queries import QUERIES, SEMANTIC_KINDS, BenchQuery
 from bench.report import BenchResult, Latency, QueryTiming, format_table, load_average, machine_info
 from search.engine import Engine

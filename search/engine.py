@@ -31,7 +31,7 @@ from index.analysis import WORD_PATTERN
 from index.errors import BadQuery, NotFound
 from index.models import Transcript, Utterance
 from index.schema import DEFAULT_FIELD, FACET_BY_NAME, MULTI_VALUE_SEPARATOR, day_number
-from index.writer import open_index
+from index.reader import open_index
 from search import highlight, hybrid, kwic
 from search.columns import TRANSCRIPT_FIELD, Columns, load_columns
 from search.facets import combine, count_facets, facet_masks

@@ -44,13 +44,6 @@ def browser() -> Iterator[object]:
         browser.close()
 
 
-@pytest.fixture
-def app(index_dir: Path) -> Iterator[Flask]:
-    app = create_app(Settings(index_dir=index_dir))
-    yield app
-    app.extensions["verbatim"].close()
-
-
 @contextlib.contextmanager
 def serving(app: Flask) -> Iterator[str]:
     """The app on a free port of 127.0.0.1, served from a background thread."""

@@ -40,7 +40,7 @@ from settings import Settings
 HOLD_LOCK = """
 import sys
 from pathlib import Path
-from index.writer import writer_lock
+from index.generations import writer_lock
 with writer_lock(Path(sys.argv[1])):
     print("locked", flush=True)
     sys.stdin.readline()

@@ -24,7 +24,8 @@ from index.parse import parse_file
 from index.reindex import file_hash, plan_changes, reindex
 from index.schema import SCHEMA_VERSION
 from index.stats import index_stats
-from index.writer import Pointer, open_index, read_pointer, write_pointer, writer_lock
+from index.generations import Pointer, read_pointer, write_pointer, writer_lock
+from index.reader import open_index
 
 REPO = Path(__file__).resolve().parent.parent
 

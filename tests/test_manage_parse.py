@@ -18,11 +18,6 @@ UTTERANCE_FIELDS = {"id", "transcript_id", "seq", "speaker", "role", "kind", "te
 
 
 @pytest.fixture
-def runner() -> CliRunner:
-    return CliRunner()
-
-
-@pytest.fixture
 def folder(tmp_path: Path) -> Path:
     """The seed page, one page without a date, and one good page in a sub-folder."""
     (tmp_path / "sub").mkdir()

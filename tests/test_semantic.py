@@ -20,10 +20,12 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import LAVROV, PUTIN, make_transcript
+from helpers import LAVROV, PUTIN, make_transcript
 from embedders import WordHashEmbedder
 from index.errors import NotFound, SemanticUnavailable
-from index.writer import open_index, write_transcripts
+from index.models import Transcript
+from index.reader import open_index
+from index.reindex import index_transcripts
 from search.engine import Engine
 from search.hybrid import (
     SemanticIndex,
@@ -62,10 +64,9 @@ needs_extra = pytest.mark.skipif(
 
 
 @pytest.fixture
-def engine(index_dir: Path, embedder: WordHashEmbedder) -> Iterator[Engine]:
-    sync_vectors(index_dir, embedder)
-    with Engine(index_dir, semantic=SemanticIndex(index_dir, embedder)) as engine:
-        yield engine
+def engine(semantic_engine: Engine) -> Engine:
+    """This file's tests call the semantic engine just `engine`."""
+    return semantic_engine
 
 
 # --- passages
@@ -201,7 +202,7 @@ def test_sync_embeds_every_utterance_once(index_dir: Path, embedder: WordHashEmb
 
 
 def test_sync_after_a_change_embeds_only_changed_and_drops_removed(
-    index_dir: Path, embedder: WordHashEmbedder
+    index_dir: Path, embedder: WordHashEmbedder, transcripts: list[Transcript]
 ) -> None:
     sync_vectors(index_dir, embedder)
     changed = make_transcript(
@@ -214,10 +215,8 @@ def test_sync_after_a_change_embeds_only_changed_and_drops_removed(
             (*PUTIN, "A third, new utterance."),
         ],
     )
-    ix = open_index(index_dir)
-    write_transcripts(ix, [changed])
-    with ix.writer() as writer:
-        writer.delete_by_term("transcript_id", "t-lavrov")
+    kerry = next(t for t in transcripts if t.id == "t-kerry")
+    index_transcripts(index_dir, [kerry, changed])  # t-economy changed, t-lavrov gone
     embedder.encoded.clear()
     summary = sync_vectors(index_dir, embedder)
     assert (summary.added_utterances, summary.dropped_utterances) == (2, 4)
@@ -251,12 +250,10 @@ def test_sync_with_another_model_recomputes_everything(index_dir: Path, embedder
 def test_long_utterances_become_several_passages_that_know_their_utterance(
     tmp_path: Path, embedder: WordHashEmbedder
 ) -> None:
-    from index.writer import create_index
-
     long_text = " ".join(f"Sentence number {i} is here." for i in range(60))  # 300 words
     transcript = make_transcript("t-long", "Long", dt.date(2020, 1, 1), [(*PUTIN, long_text)])
     path = tmp_path / "index"
-    write_transcripts(create_index(path), [transcript])
+    index_transcripts(path, [transcript])
     summary = sync_vectors(path, embedder, max_tokens=128)
     store = load_store(path)
     assert store is not None
@@ -493,10 +490,10 @@ def test_similar_finds_neighbours_in_other_transcripts_only(engine: Engine) -> N
 
 
 def test_semantic_search_sees_new_vectors_without_restart(
-    engine: Engine, embedder: WordHashEmbedder, index_dir: Path
+    engine: Engine, embedder: WordHashEmbedder, index_dir: Path, transcripts: list[Transcript]
 ) -> None:
     extra = make_transcript("t-new", "New", dt.date(2015, 1, 1), [(*LAVROV, "Brand new remarks on Geneva.")])
-    write_transcripts(open_index(index_dir), [extra])
+    index_transcripts(index_dir, [*transcripts, extra])
     before = engine.search(SearchRequest(q="brand new remarks", mode="semantic", per_page=50))
     assert "t-new:0" not in [hit.id for hit in before.hits]  # not embedded yet
     sync_vectors(index_dir, embedder)
@@ -629,17 +626,9 @@ def test_embed_command_without_an_index_exits_2(tmp_path: Path) -> None:
 # --- the API
 
 
-@pytest.fixture
-def client(index_dir: Path, engine: Engine):
-    from web import create_app
-    from settings import Settings
-
-    return create_app(Settings(index_dir=index_dir), engine=engine).test_client()
-
-
-def test_api_search_in_semantic_and_hybrid_mode(client) -> None:
+def test_api_search_in_semantic_and_hybrid_mode(semantic_client) -> None:
     for mode in ("semantic", "hybrid"):
-        response = client.get(f"/api/search?q=Geneva+Communique&mode={mode}&speaker=John+Kerry")
+        response = semantic_client.get(f"/api/search?q=Geneva+Communique&mode={mode}&speaker=John+Kerry")
         assert response.status_code == 200, response.get_data(as_text=True)
         data = response.get_json()
         assert data["mode"] == mode
@@ -647,8 +636,8 @@ def test_api_search_in_semantic_and_hybrid_mode(client) -> None:
         assert data["hits"][0]["id"] == "t-kerry:2"
 
 
-def test_api_similar(client) -> None:
-    response = client.get("/api/similar/t-lavrov:1?limit=2")
+def test_api_similar(semantic_client) -> None:
+    response = semantic_client.get("/api/similar/t-lavrov:1?limit=2")
     assert response.status_code == 200
     data = response.get_json()
     assert data["id"] == "t-lavrov:1"
@@ -665,8 +654,8 @@ def test_api_similar(client) -> None:
         ("/api/similar/t-lavrov:1?limit=x", 400, "limit must be a whole number between 1 and 50, got 'x'"),
     ],
 )
-def test_api_similar_errors(client, url: str, status: int, message: str) -> None:
-    response = client.get(url)
+def test_api_similar_errors(semantic_client, url: str, status: int, message: str) -> None:
+    response = semantic_client.get(url)
     assert response.status_code == status
     assert response.get_json() == {"error": message}
 
@@ -688,8 +677,8 @@ def test_api_semantic_without_the_extra_is_a_400_with_the_install_command(
     app.extensions["verbatim"].close()
 
 
-def test_api_csv_export_in_semantic_mode(client) -> None:
-    response = client.get("/api/search?q=Geneva+Communique&mode=semantic&format=csv&speaker=John+Kerry")
+def test_api_csv_export_in_semantic_mode(semantic_client) -> None:
+    response = semantic_client.get("/api/search?q=Geneva+Communique&mode=semantic&format=csv&speaker=John+Kerry")
     assert response.status_code == 200
     lines = response.get_data(as_text=True).splitlines()
     assert lines[0] == "id,date,speaker,role,title,place,text,link"

@@ -18,11 +18,11 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
-from conftest import make_transcript
+from helpers import make_transcript
 from flask import Flask
 from flask.testing import FlaskClient
 
-from index.writer import create_index, write_transcripts
+from index.reindex import index_transcripts
 from search.types import FacetValue
 from web import SECURITY_HEADERS, create_app, views
 from web.histogram import HEIGHT, LABEL_HEIGHT, histogram
@@ -154,18 +154,6 @@ def query_of(href: str) -> list[tuple[str, str]]:
 
 
 # --- fixtures
-
-
-@pytest.fixture
-def app(index_dir: Path) -> Iterator[Flask]:
-    app = create_app(Settings(index_dir=index_dir))
-    yield app
-    app.extensions["verbatim"].close()
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
 
 
 # --- URL state and histogram geometry (pure helpers)
@@ -414,7 +402,7 @@ def many_lines_client(tmp_path: Path) -> Iterator[FlaskClient]:
         ("Vladimir Putin", "President of Russia", f"Turn {n}: Geneva a, Geneva b, Geneva c, Geneva d, Geneva e.")
         for n in range(30)
     ]
-    write_transcripts(create_index(path), [make_transcript("t-many", "Many", dt.date(2015, 3, 4), turns)])
+    index_transcripts(path, [make_transcript("t-many", "Many", dt.date(2015, 3, 4), turns)])
     app = create_app(Settings(index_dir=path))
     yield app.test_client()
     app.extensions["verbatim"].close()
@@ -520,7 +508,7 @@ def test_a_web_source_is_linked_and_a_file_source_shows_its_name_only(tmp_path, 
     path = tmp_path / "web-sources"
     kerry = dataclasses.replace(transcripts[0], source="http://en.kremlin.ru/events/president/news/17890")
     lavrov = dataclasses.replace(transcripts[1], source="/srv/corpus/2013/lavrov.txt")
-    write_transcripts(create_index(path), [kerry, lavrov])
+    index_transcripts(path, [kerry, lavrov])
     app = create_app(Settings(index_dir=path))
     try:
         web = app.test_client()
@@ -604,8 +592,8 @@ def hostile_index(tmp_path: Path) -> Path:
     """An index whose every field tries to inject markup."""
     path = tmp_path / "hostile"
     evil = '<img src=x onerror="alert(1)">'
-    write_transcripts(
-        create_index(path),
+    index_transcripts(
+        path,
         [
             make_transcript(
                 "t-evil",
@@ -701,7 +689,7 @@ def test_missing_index_says_how_to_build_it_then_serves_once_built(tmp_path, tra
     response = client.get("/api/search?q=Geneva")
     assert response.status_code == 503 and "no index at" in response.get_json()["error"]
 
-    write_transcripts(create_index(path), transcripts)
+    index_transcripts(path, transcripts)
     try:
         assert result_count(page(client, "/?q=Geneva")) == (3, 2)
     finally:
