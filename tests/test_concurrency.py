@@ -37,6 +37,8 @@ from search.engine import Engine
 from web import create_app
 from settings import Settings
 
+pytestmark = pytest.mark.slow  # reliability under load: -m 'not slow' leaves them out
+
 HOLD_LOCK = """
 import sys
 from pathlib import Path

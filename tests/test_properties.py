@@ -30,6 +30,8 @@ from search.types import FACET_NAMES
 from web import create_app
 from settings import Settings
 
+pytestmark = pytest.mark.slow  # property-based: -m 'not slow' leaves them out
+
 API_EXAMPLES = 2_000
 
 # --- the parser fails only with TranscriptParseError -------------------------------------------------

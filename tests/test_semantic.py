@@ -11,7 +11,6 @@ import datetime as dt
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -118,6 +117,7 @@ def test_no_tokens_no_passages() -> None:
     assert split_passages("   \n ") == []
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(
     st.lists(

@@ -1,5 +1,5 @@
 """Search modes in the pages: the mode switch, semantic and hybrid results, "similar", and the
-state without semantic search, through Flask's test semantic_client on a real index.
+state without semantic search, through Flask's test client on a real index.
 
 Vectors come from `WordHashEmbedder`, a small real embedder (hashed bag of words), so these
 tests need neither torch nor the model; the browser tests use the real model.
@@ -9,22 +9,15 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from flask import Flask
-from flask.testing import FlaskClient
 
-from embedders import WordHashEmbedder
-from test_web import Element, one, page, query_of, select, within
-from search.engine import Engine
+from html_pages import Element, one, page, query_of, select, within
 from search.hybrid import SEMANTIC_LIMIT, SemanticIndex
 from search.semantic import semantic_available
-from search.vectors import sync_vectors
-from web import create_app, warm_up
+from web import warm_up
 from web.modes import mode_links, public_message
-from settings import Settings
 from web.urls import query_string
 
 
