@@ -22,7 +22,7 @@ from index.reindex import index_transcripts
 from search.engine import Engine
 from search.types import SearchRequest
 
-pytestmark = pytest.mark.corpus
+pytestmark = [pytest.mark.corpus, pytest.mark.slow]  # indexes the whole corpus first
 
 WINDOWS = 100
 WINDOW_WORDS = 6

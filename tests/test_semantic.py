@@ -569,6 +569,7 @@ def test_importing_the_semantic_modules_does_not_import_torch() -> None:
 # --- the real model (needs the extra)
 
 
+@pytest.mark.slow  # loads the embedding model
 @needs_extra
 def test_real_model_passages_fit_its_window_and_vectors_are_unit_length() -> None:
     from search.semantic import MiniLMEmbedder
@@ -583,6 +584,7 @@ def test_real_model_passages_fit_its_window_and_vectors_are_unit_length() -> Non
     np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, rtol=1e-5)
 
 
+@pytest.mark.slow  # loads the embedding model
 @needs_extra
 def test_real_model_finds_what_was_meant() -> None:
     from search.semantic import MiniLMEmbedder
