@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from web.settings import DEFAULT_SAMPLES, Settings
+from settings import DEFAULT_SAMPLES, Settings
 
 log = logging.getLogger("verbatim")
 
@@ -90,7 +90,7 @@ def parse_command(ctx: click.Context, paths: tuple[Path, ...], as_json: bool) ->
     if failures:
         ctx.exit(1)
 
-# --- reindex, stats (index/writer.py) ---
+# --- reindex, stats (index/reindex.py, index/stats.py) ---
 
 
 def _count(number: int, word: str) -> str:
@@ -361,7 +361,7 @@ def search_command(
         _echo_response(response)
 
 
-# --- bench (search/bench.py) ---
+# --- bench (bench/) ---
 
 
 @cli.command("bench")
@@ -388,7 +388,7 @@ def bench_command(
     import json
 
     from search.errors import SemanticUnavailable
-    from search.bench import format_table, run_bench
+    from bench.run import format_table, run_bench
     from search.semantic import semantic_available
 
     def report(message: str) -> None:

@@ -5,11 +5,15 @@ file's bytes (`content_hash`). A run hashes every file, compares with what the p
 generation holds, and builds the next generation from the current one plus the changes;
 `full=True` (or a schema change) builds it from nothing. The index then holds exactly the
 files found under the given paths, whichever way it was built.
+
+`index_transcripts` publishes transcripts already in memory through the same path, one
+"file" per distinct `Transcript.source`: there is no other way to write an index.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import shutil
@@ -32,7 +36,7 @@ from index.parallel import GuardedMpWriter
 from index.parse import parse_file, source_files
 from index.schema import SCHEMA_VERSION, build_schema, utterance_document
 from index.stats import count_index
-from index.writer import Pointer, publish_build, remove_leftovers, start_build, writer_lock
+from index.generations import Pointer, publish_build, remove_leftovers, start_build, writer_lock
 
 log = logging.getLogger(__name__)
 
@@ -200,15 +204,88 @@ def reindex(
     :raises IndexLocked: another process is reindexing and did not finish within `lock_timeout`.
     """
     started = time.perf_counter()
-    root = Path(index_dir)
     files = find_source_files([Path(p) for p in paths], find)
+    paths_by_source = {source_key(path): path for path in files}
+
+    def sources() -> tuple[_Sources, list[str]]:
+        on_disk, unreadable = hash_files(paths_by_source)
+        names = {source: str(path) for source, path in paths_by_source.items()}
+        return _Sources(on_disk, names, lambda source: parse(paths_by_source[source])), unreadable
+
+    return _publish(
+        Path(index_dir),
+        sources,
+        full=full,
+        progress=progress,
+        lock_timeout=lock_timeout,
+        processes=processes,
+        started=started,
+    )
+
+
+def index_transcripts(
+    index_dir: Path | str,
+    transcripts: Iterable[Transcript],
+    *,
+    full: bool = False,
+    lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+) -> ReindexSummary:
+    """Make the index at `index_dir` hold exactly `transcripts`, published atomically like `reindex`.
+
+    Each distinct `source` counts as one file whose hash is that of its transcripts' content,
+    so calling it again with a changed list rewrites only what changed.
+    """
+    started = time.perf_counter()
+    by_source: dict[str, list[Transcript]] = {}
+    for transcript in transcripts:
+        by_source.setdefault(transcript.source, []).append(transcript)
+    digests = {source: transcripts_hash(group) for source, group in by_source.items()}
+    return _publish(
+        Path(index_dir),
+        lambda: (_Sources(digests, {source: source for source in by_source}, lambda source: by_source[source]), []),
+        full=full,
+        progress=False,
+        lock_timeout=lock_timeout,
+        processes=1,
+        started=started,
+    )
+
+
+def transcripts_hash(transcripts: Sequence[Transcript]) -> str:
+    """A digest of transcripts' content, standing in for a file's hash in `index_transcripts`."""
+    digest = hashlib.blake2b(digest_size=16)
+    for transcript in transcripts:
+        digest.update(json.dumps(transcript.to_dict(), sort_keys=True, ensure_ascii=False).encode("utf-8"))
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class _Sources:
+    """What to index: each source's hash, its name in messages (path:line: reason), and how to get its transcripts."""
+
+    hashes: Mapping[str, str]
+    names: Mapping[str, str]
+    load: Callable[[str], Sequence[Transcript]]
+
+
+def _publish(
+    root: Path,
+    prepare: Callable[[], tuple[_Sources, list[str]]],
+    *,
+    full: bool,
+    progress: bool,
+    lock_timeout: float,
+    processes: int | None,
+    started: float,
+) -> ReindexSummary:
+    """Under the writer lock: hash the sources (`prepare`), plan against the published generation, build, publish."""
     with writer_lock(root, timeout=lock_timeout):
+        sources, unreadable = prepare()
+        on_disk = sources.hashes
         current = remove_leftovers(root)
         rebuild = full or current is None or current.schema_version != SCHEMA_VERSION
         if rebuild and not full and current is not None:
             log.warning("the index was built with schema version %s: rebuilding it", current.schema_version)
-        paths_by_source = {source_key(path): path for path in files}
-        on_disk, unreadable = hash_files(paths_by_source)
         with ExitStack() as stack:
             searcher = _open_current(root, current, stack)
             indexed = indexed_sources(searcher) if searcher is not None else {}
@@ -219,9 +296,7 @@ def reindex(
                 if rebuild:
                     build.start()  # fork the workers before the progress bar starts its thread
                 bar = stack.enter_context(_progress_bar(len(plan.parse), progress))
-                outcome = _write_changes(
-                    build, plan, paths_by_source, on_disk, None if rebuild else searcher, parse, bar
-                )
+                outcome = _write_changes(build, plan, sources, None if rebuild else searcher, bar)
                 if rebuild or outcome.written or plan.delete:
                     bar.set_description("committing")
                     build.writer.commit()
@@ -285,10 +360,8 @@ class _Outcome:
 def _write_changes(
     build: _Build,
     plan: Plan,
-    paths_by_source: Mapping[str, Path],
-    on_disk: Mapping[str, str],
+    sources: _Sources,
     searcher: Searcher | None,
-    parse: Parser,
     bar: tqdm,
 ) -> _Outcome:
     """Delete the planned sources and add the documents of the files to parse."""
@@ -298,9 +371,9 @@ def _write_changes(
         build.writer.delete_by_term("source", source)
     seen: dict[str, str] = {}
     for source in _counted(plan.parse, bar):
-        path = paths_by_source[source]
+        path = sources.names[source]
         try:
-            transcripts = list(parse(path))
+            transcripts = list(sources.load(source))
         except TranscriptParseError as error:
             outcome.skipped.append(str(error))
             continue
@@ -308,12 +381,12 @@ def _write_changes(
         if conflict is not None:
             outcome.skipped.append(f"{path}:1: {conflict}")
             continue
-        documents = list(_documents(transcripts, source, on_disk[source]))
+        documents = list(_documents(transcripts, source, sources.hashes[source]))
         if not documents:
             outcome.empty += 1
             continue
         for transcript in transcripts:
-            seen[transcript.id] = str(path)
+            seen[transcript.id] = path
         writer = build.writer
         for document in documents:
             writer.add_document(**document)

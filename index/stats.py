@@ -12,7 +12,7 @@ from whoosh import index as whoosh_index
 from whoosh.reading import IndexReader
 
 from index.schema import DAY_FIELD, FACET_BY_NAME
-from index.writer import current_generation_dir
+from index.generations import current_generation_dir
 
 
 @dataclass(frozen=True)

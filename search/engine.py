@@ -30,7 +30,7 @@ from index.analysis import WORD_PATTERN
 from index.models import Transcript
 from index.schema import DEFAULT_FIELD
 from index.stored import stored_text, transcript_from_stored
-from index.writer import open_index
+from index.reader import open_index
 from search import highlight, hybrid, kwic, pipeline
 from search.columns import Columns, load_columns
 from search.errors import BadQuery, NotFound

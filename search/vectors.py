@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from index.writer import open_index
+from index.reader import open_index
 from search.semantic import MAX_PASSAGE_TOKENS, Embedder, Passage, utterance_passages
 
 log = logging.getLogger(__name__)

@@ -1,4 +1,7 @@
-"""Shared fixtures: hand-written transcripts and a real Whoosh index built from them in tmp_path.
+"""Shared fixtures: hand-written transcripts, a real Whoosh index built from them in tmp_path,
+the Flask app and its test client on it (without and with vectors), and the CLI runner.
+
+Fixtures live here only; helper functions the tests share are in helpers.py (never import this file).
 
 Do not change the fixture data below without updating every test that counts on it;
 add new transcripts in new fixtures instead.
@@ -8,54 +11,25 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+from click.testing import CliRunner
 
 from embedders import WordHashEmbedder
 
-from index.models import NARRATION, SPEECH, Transcript, Utterance
-from index.writer import create_index, write_transcripts
+from helpers import KERRY, LAVROV, PUTIN, make_transcript
+from index.models import Transcript
+from index.reindex import index_transcripts
+from settings import Settings
 
+if TYPE_CHECKING:  # the web stack and the engine load only in the tests that use these fixtures
+    from flask import Flask
+    from flask.testing import FlaskClient
 
-def make_transcript(
-    transcript_id: str,
-    title: str,
-    date: dt.date,
-    turns: list[tuple[str, str, str]],
-    *,
-    place: str | None = None,
-    topics: tuple[str, ...] = (),
-    geography: tuple[str, ...] = (),
-) -> Transcript:
-    """A Transcript from (speaker, role, text) turns; an empty speaker is narration."""
-    utterances = tuple(
-        Utterance(
-            id=f"{transcript_id}:{seq}",
-            transcript_id=transcript_id,
-            seq=seq,
-            speaker=speaker,
-            role=role,
-            kind=SPEECH if speaker else NARRATION,
-            text=text,
-        )
-        for seq, (speaker, role, text) in enumerate(turns)
-    )
-    return Transcript(
-        id=transcript_id,
-        title=title,
-        date=date,
-        place=place,
-        topics=topics,
-        geography=geography,
-        source=f"tests/{transcript_id}.txt",
-        utterances=utterances,
-    )
-
-
-PUTIN = ("Vladimir Putin", "President of Russia")
-KERRY = ("John Kerry", "US Secretary of State")
-LAVROV = ("Sergei Lavrov", "Foreign Minister")
+    from search.engine import Engine
 
 
 @pytest.fixture
@@ -108,7 +82,7 @@ def transcripts() -> list[Transcript]:
 def index_dir(tmp_path: Path, transcripts: list[Transcript]) -> Path:
     """A real Whoosh index on disk holding the `transcripts` fixture."""
     path = tmp_path / "index"
-    write_transcripts(create_index(path), transcripts)
+    index_transcripts(path, transcripts)
     return path
 
 
@@ -125,3 +99,58 @@ def corpus_dir() -> Path:
 def embedder() -> WordHashEmbedder:
     """The hashed bag-of-words embedder (tests/embedders.py): real vectors without the model."""
     return WordHashEmbedder()
+
+
+@pytest.fixture
+def settings(index_dir: Path) -> Settings:
+    """Settings naming the `index_dir` fixture."""
+    return Settings(index_dir=index_dir)
+
+
+@pytest.fixture
+def app(settings: Settings) -> Iterator[Flask]:
+    """The app on `index_dir`, which has no vectors: semantic search is off."""
+    from web import create_app
+
+    app = create_app(settings)
+    yield app
+    app.extensions["verbatim"].close()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """Flask's test client on `app`."""
+    return app.test_client()
+
+
+@pytest.fixture
+def semantic_engine(index_dir: Path, embedder: WordHashEmbedder) -> Iterator[Engine]:
+    """An engine on `index_dir` with vectors from the test embedder: every mode works."""
+    from search.engine import Engine
+    from search.hybrid import SemanticIndex
+    from search.vectors import sync_vectors
+
+    sync_vectors(index_dir, embedder)
+    with Engine(index_dir, semantic=SemanticIndex(index_dir, embedder)) as engine:
+        yield engine
+
+
+@pytest.fixture
+def semantic_app(settings: Settings, semantic_engine: Engine) -> Flask:
+    """The app on `semantic_engine` (closed by that fixture)."""
+    from web import create_app
+
+    return create_app(settings, engine=semantic_engine)
+
+
+@pytest.fixture
+def semantic_client(semantic_app: Flask) -> FlaskClient:
+    """Flask's test client on `semantic_app`."""
+    return semantic_app.test_client()
+
+
+@pytest.fixture
+def runner(monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    """click's runner for manage.py, with no $VERBATIM_INDEX leaking in from the environment."""
+    monkeypatch.delenv("VERBATIM_INDEX", raising=False)
+    return CliRunner()

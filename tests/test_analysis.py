@@ -18,7 +18,7 @@ from index.analysis import (
     spelling_analyzer,
     text_analyzer,
 )
-from index.writer import open_index
+from index.reader import open_index
 
 
 def tokens(analyzer, text: str, **options) -> list[tuple[str, int, int, int]]:

@@ -6,33 +6,20 @@ import csv
 import datetime as dt
 import io
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from conftest import make_transcript
+from helpers import make_transcript
 from index.models import Transcript
-from index.writer import create_index, write_transcripts
+from index.reindex import index_transcripts
 from search.types import FACET_NAMES
 from web import create_app
 from web.api import spreadsheet_safe
 from web.openapi import openapi_document
-from web.settings import Settings
-
-
-@pytest.fixture
-def app(index_dir: Path) -> Iterator[Flask]:
-    app = create_app(Settings(index_dir=index_dir))
-    yield app
-    app.extensions["verbatim"].close()
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
+from settings import Settings
 
 
 def get_json(client: FlaskClient, url: str, status: int = 200) -> dict:
@@ -175,7 +162,7 @@ def formula_index(tmp_path: Path) -> Path:
         [("+Speaker", "-Role", "@SUM(A1:A9) about sanctions"), ("", "", "\tsanctions\r\n=1+1")],
         place="=cmd|' /C calc'!A0",
     )
-    write_transcripts(create_index(path), [transcript])
+    index_transcripts(path, [transcript])
     return path
 
 

@@ -17,11 +17,11 @@ from index.analysis import name_analyzer, spelling_analyzer, text_analyzer
 from index.models import Transcript
 from index.parse import iter_transcripts
 from manage import cli
-from search.bench import Latency, QUERIES, copy_number, replica, replicate_corpus
+from bench.run import Latency, QUERIES, copy_number, replica, replicate_corpus
 from search.engine import Engine
-from search.fts5 import FtsQuery, build_fts5, fts5_search, open_fts5
+from bench.fts5 import FtsQuery, build_fts5, fts5_search, open_fts5
 from search.types import SearchRequest
-from web.settings import DEFAULT_SAMPLES
+from settings import DEFAULT_SAMPLES
 
 REQUIRED_KEYS = {
     "utterances", "scale", "index_seconds", "index_tokens_per_s", "index_bytes", "query_p50_ms",

@@ -20,9 +20,9 @@ from search.hybrid import SEMANTIC_LIMIT, SemanticIndex
 from search.semantic import INSTALL_COMMAND, MiniLMEmbedder, semantic_available
 from search.vectors import sync_vectors
 from web import create_app
-from web.settings import Settings
+from settings import Settings
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
@@ -42,13 +42,6 @@ def browser() -> Iterator[object]:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield browser
         browser.close()
-
-
-@pytest.fixture
-def app(index_dir: Path) -> Iterator[Flask]:
-    app = create_app(Settings(index_dir=index_dir))
-    yield app
-    app.extensions["verbatim"].close()
 
 
 @contextlib.contextmanager

@@ -38,12 +38,14 @@ from search import highlight
 from search.engine import Engine
 from search.types import SearchRequest
 from web import create_app
-from web.settings import Settings
+from settings import Settings
+
+pytestmark = pytest.mark.slow  # reliability under load: -m 'not slow' leaves them out
 
 HOLD_LOCK = """
 import sys
 from pathlib import Path
-from index.writer import writer_lock
+from index.generations import writer_lock
 with writer_lock(Path(sys.argv[1])):
     print("locked", flush=True)
     sys.stdin.readline()

@@ -1,40 +1,29 @@
-"""Crash safety: `manage.py reindex` killed with SIGKILL at random moments never costs the index.
+"""Crash safety: `manage.py reindex` killed with SIGKILL at any stage never costs the index.
 
-After every kill the published index answers exactly as before (or, if the kill came after
-the new generation was published, exactly as the new files say), a reader that stayed open
-through the crash answers the same, and the next reindex cleans up and completes.
+crash_driver.py kills the real command at fixed points (lock taken, documents written,
+segments committed, generation renamed, pointer written, pointer published), incremental and
+full. After every kill the published index answers exactly as before (or, if the kill came
+after the new generation was published, exactly as the new files say), a reader that stayed
+open through the crash answers the same, and the next reindex cleans up and completes.
 """
 
 from __future__ import annotations
 
-import os
-import random
 import shutil
-import time
-from collections import Counter
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
-from reliability import (
-    generations,
-    index_snapshot,
-    kill,
-    leftovers,
-    request_of,
-    run_reindex,
-    snapshot,
-    start_reindex,
-    wait_for,
-    write_state,
-)
+from crash_driver import STAGES
+from reliability import REPO, generations, index_snapshot, leftovers, request_of, run_reindex, snapshot, write_state
 
 from index.reindex import reindex
-from index.writer import LOCK_FILE, read_pointer
+from index.generations import read_pointer
 from search.engine import Engine
 
-# At least 10 in CI; set VERBATIM_CRASH_TRIALS to run more by hand.
-TRIALS = max(10, int(os.environ.get("VERBATIM_CRASH_TRIALS") or 12))
-SEED = 20240607
+DRIVER = Path(__file__).resolve().parent / "crash_driver.py"
 
 
 @pytest.fixture(scope="module")
@@ -50,72 +39,53 @@ def references(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[dict]
     return found
 
 
-def lock_taken_by(index_dir: Path, pid: int) -> bool:
-    """Whether the writer lock file names `pid` (the reindex has the lock and is working)."""
-    try:
-        return (index_dir / LOCK_FILE).read_text().strip() == str(pid)
-    except FileNotFoundError:
-        return False
+def run_killed_at(stage: str, index_dir: Path, corpus: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    """`manage.py --index DIR reindex CORPUS`, SIGKILLed by crash_driver.py at `stage`."""
+    return subprocess.run(
+        [sys.executable, str(DRIVER), stage, "--index", str(index_dir), "reindex", str(corpus), *extra],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
-def test_reindex_killed_at_random_moments_leaves_a_searchable_index(tmp_path: Path, references):
+@pytest.mark.slow
+@pytest.mark.parametrize("full", [False, True], ids=["incremental", "full"])
+@pytest.mark.parametrize("stage", list(STAGES))
+def test_reindex_killed_at_each_stage_leaves_a_searchable_index(
+    tmp_path: Path, references: dict[str, list[dict]], stage: str, full: bool
+) -> None:
     corpus = tmp_path / "corpus"
     index_dir = tmp_path / "index"
     write_state(corpus, "A")
-    # The first build, timed: the kills below are spread over a run's whole length.
-    started = time.monotonic()
-    process = start_reindex(index_dir, corpus)
-    assert wait_for(lambda: lock_taken_by(index_dir, process.pid) or process.poll() is not None)
-    locked = time.monotonic()
-    out, err = process.communicate(timeout=300)
-    assert process.returncode == 0, err
-    run_seconds, work_seconds = time.monotonic() - started, time.monotonic() - locked
-    assert index_snapshot(index_dir, scores=False) == references["A"]
-
-    rng = random.Random(SEED)
-    reader = Engine(index_dir)  # a long-lived reader, like the web app's, kept open through every crash
-    outcomes: Counter[str] = Counter()
-    state = "A"
+    reindex(index_dir, [corpus])
+    reader = Engine(index_dir)  # a long-lived reader, like the web app's, kept open through the crash
     try:
-        for trial in range(TRIALS):
-            before_pointer = read_pointer(index_dir)
-            before = index_snapshot(index_dir)
-            target = "B" if state == "A" else "A"
-            write_state(corpus, target)
-            extra = ("--full",) if trial % 3 == 2 else ()
-            process = start_reindex(index_dir, corpus, *extra)
-            if trial % 2:
-                # Somewhere in the whole run: start-up, waiting for the lock, writing, publishing.
-                time.sleep(rng.uniform(0, 1.1 * run_seconds))
-            else:
-                # Somewhere in the part that writes, once the process holds the lock.
-                wait_for(lambda p=process: lock_taken_by(index_dir, p.pid) or p.poll() is not None)
-                time.sleep(rng.uniform(0, 1.1 * work_seconds))
-            code = kill(process)
-            after_pointer = read_pointer(index_dir)
-            published = after_pointer != before_pointer
-            outcomes["finished" if code == 0 else "killed after publishing" if published else "killed before"] += 1
-            assert code in (0, -9), process.stderr
+        before_pointer = read_pointer(index_dir)
+        before = index_snapshot(index_dir)
+        write_state(corpus, "B")
 
-            if published:
-                assert index_snapshot(index_dir, scores=False) == references[target], f"trial {trial}"
-                assert snapshot(reader, scores=False) == references[target], f"trial {trial}"
-            else:
-                assert index_snapshot(index_dir) == before, f"trial {trial}: the old index changed"
-                assert snapshot(reader) == before, f"trial {trial}: the open reader changed"
+        result = run_killed_at(stage, index_dir, corpus, *(("--full",) if full else ()))
 
-            summary = reindex(index_dir, [corpus])
-            assert leftovers(index_dir) == [], f"trial {trial}"
-            assert len(generations(index_dir)) <= 2
-            assert summary.skipped == ()
-            assert index_snapshot(index_dir, scores=False) == references[target], f"trial {trial}"
-            assert snapshot(reader, scores=False) == references[target], f"trial {trial}"
-            state = target
+        assert result.returncode == -signal.SIGKILL, f"the kill point {stage!r} was never reached: {result.stderr}"
+        published = read_pointer(index_dir) != before_pointer
+        assert published == STAGES[stage][1]
+        if published:
+            assert index_snapshot(index_dir, scores=False) == references["B"]
+            assert snapshot(reader, scores=False) == references["B"]
+        else:
+            assert index_snapshot(index_dir) == before, "the old index changed"
+            assert snapshot(reader) == before, "the open reader changed"
+
+        summary = reindex(index_dir, [corpus])
+        assert leftovers(index_dir) == []
+        assert len(generations(index_dir)) <= 2
+        assert summary.skipped == ()
+        assert index_snapshot(index_dir, scores=False) == references["B"]
+        assert snapshot(reader, scores=False) == references["B"]
     finally:
         reader.close()
-    # Kills must have hit the interesting part, not only runs that had already finished.
-    assert outcomes["killed before"] >= TRIALS // 3, outcomes
-    print(f"\n{TRIALS} SIGKILL trials survived: {dict(outcomes)}")
 
 
 def test_a_build_folder_left_by_a_kill_with_a_stale_whoosh_lock_is_cleaned_up(tmp_path: Path, references):

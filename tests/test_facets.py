@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import KERRY, LAVROV, PUTIN, make_transcript
+from helpers import KERRY, LAVROV, PUTIN, make_transcript
 from index.analysis import text_analyzer
 from index.models import Transcript, Utterance
-from index.writer import create_index, write_transcripts
+from index.reindex import index_transcripts
 from search.engine import Engine
 from search.types import FacetResult, SearchRequest, SearchResponse
 
@@ -66,7 +66,7 @@ def corpus() -> list[Transcript]:
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory: pytest.TempPathFactory, corpus: list[Transcript]) -> Iterator[Engine]:
     path = tmp_path_factory.mktemp("facets") / "index"
-    write_transcripts(create_index(path), corpus)
+    index_transcripts(path, corpus)
     with Engine(path) as opened:
         yield opened
 

@@ -6,6 +6,7 @@ import html
 import re
 from collections.abc import Iterator
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -126,6 +127,7 @@ def test_merge_and_mark() -> None:
     assert mark(text, [(4, 7)]) == "one <mark>two</mark> three"
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(
     text=st.text(alphabet=st.sampled_from(list("ab <>&\"'\n.x")), max_size=900),
@@ -154,6 +156,7 @@ SAMPLE_WORDS = [
 ]
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.one_of(st.sampled_from(SAMPLE_WORDS), st.text(max_size=6)), max_size=40))
 def test_fast_tokens_equal_the_analysers_tokens(pieces: list[str]) -> None:

@@ -14,7 +14,7 @@ from index.html import is_site_page, page_id_of, read_page
 from index.models import ADDRESS, NARRATION, SPEECH, Transcript
 from index.parse import iter_transcripts, parse_file, parse_html, parse_transcript, source_files
 from index.reindex import reindex
-from index.writer import open_index
+from index.reader import open_index
 from manage import cli
 
 TAGS = """<div class="read__tags masha-ignore">

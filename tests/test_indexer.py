@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import KERRY_MEETING, LAVROV_MEETING, NO_DATE
 from whoosh import index as whoosh_index
 from whoosh.qparser import QueryParser
 
@@ -24,43 +25,10 @@ from index.parse import parse_file
 from index.reindex import file_hash, plan_changes, reindex
 from index.schema import SCHEMA_VERSION
 from index.stats import index_stats
-from index.writer import Pointer, open_index, read_pointer, write_pointer, writer_lock
+from index.generations import Pointer, read_pointer, write_pointer, writer_lock
+from index.reader import open_index
 
 REPO = Path(__file__).resolve().parent.parent
-
-KERRY_MEETING = """Events
-Meeting with US Secretary of State John Kerry
-Vladimir Putin welcomed US Secretary of State John Kerry to the Kremlin.
-May 7, 2013
-18:30
-The Kremlin, Moscow
-1 of 2
-Meeting with US Secretary of State John Kerry.
-The two sides exchanged views on key issues.
-* * *
-President of Russia Vladimir Putin: Mr Secretary of State, colleagues, we are very happy to welcome you to Moscow.
-US Secretary of State John Kerry: Thank you, Mr President. We have both embraced, in the Geneva Communique, a common approach.
-Vladimir Putin: Cooperation in the war on terror matters to both our countries.
-Geography
-United States
-Topics
-Foreign policy
-Publication status
-Published in sections: News, Transcripts
-Publication date: May 7, 2013, 18:30
-Text version"""
-
-LAVROV_MEETING = """Events
-Meeting with Foreign Minister Sergei Lavrov
-November 20, 2013
-Novo-Ogaryovo, Moscow Region
-The President met with the Foreign Minister.
-President of Russia Vladimir Putin: Mr Lavrov, how are the preparations for the Geneva conference on Syria?
-Foreign Minister Sergei Lavrov: The conference is prepared; the Communique remains our basis.
-Topics
-Foreign policy
-National security
-Text version"""
 
 PRESS_JSONL = "\n".join(
     json.dumps(record)
@@ -74,11 +42,6 @@ PRESS_JSONL = "\n".join(
          "text": "Economic growth will return next year."},
     )
 ) + "\n"
-
-NO_DATE = """Events
-A page without a date line
-President of Russia Vladimir Putin: Good afternoon.
-Text version"""
 
 NO_UTTERANCES = """Events
 A page with nothing but its title

@@ -184,6 +184,7 @@ def test_no_sort_keeps_hit_order_and_unknown_sorts_are_refused():
         sort_lines(lines, "middle")
 
 
+@pytest.mark.slow
 @given(
     st.text(alphabet=st.sampled_from("ab \n.,"), max_size=80),
     st.integers(min_value=1, max_value=40),
@@ -247,6 +248,7 @@ WORDS = ["Russia", "russia's", "U.S.", "us", "US", "dying", "die", "happy", "hap
          "economy", "economic", "K\u212aremlin", "Kremlin", "İstanbul", "war", "wars", "Wär", "a", "the"]  # fmt: skip
 
 
+@pytest.mark.slow
 @given(
     st.lists(st.sampled_from(WORDS), min_size=1, max_size=3),
     st.lists(st.sampled_from(WORDS + [" ", ", ", ". ", ".", "'", "’", "\n\n", "-"]), max_size=40),

@@ -7,19 +7,13 @@ import os
 from pathlib import Path
 
 import pytest
+from helpers import KERRY_MEETING, LAVROV_MEETING, NO_DATE
 from click.testing import CliRunner
 
 from index.parse import parse_file, source_files
-from index.writer import writer_lock
+from index.generations import writer_lock
 from manage import cli
-from web.settings import DEFAULT_SAMPLES
-
-from test_indexer import KERRY_MEETING, LAVROV_MEETING, NO_DATE
-
-
-@pytest.fixture
-def runner() -> CliRunner:
-    return CliRunner()
+from settings import DEFAULT_SAMPLES
 
 
 @pytest.fixture

@@ -11,15 +11,10 @@ from click.testing import CliRunner
 from index.models import Transcript
 from index.parse import parse_file, source_files
 from manage import cli
-from web.settings import DEFAULT_SAMPLES
+from settings import DEFAULT_SAMPLES
 
 FIELDS = {"id", "title", "summary", "date", "time", "place", "section", "topics", "geography", "persons", "source", "utterances"}
 UTTERANCE_FIELDS = {"id", "transcript_id", "seq", "speaker", "role", "kind", "text"}
-
-
-@pytest.fixture
-def runner() -> CliRunner:
-    return CliRunner()
 
 
 @pytest.fixture

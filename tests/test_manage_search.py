@@ -8,17 +8,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from index.writer import create_index, write_transcripts
+from index.reindex import index_transcripts
 from index.models import Transcript
 from manage import cli
 from search.engine import Engine
 from search.types import SearchRequest
-
-
-@pytest.fixture
-def runner(monkeypatch: pytest.MonkeyPatch) -> CliRunner:
-    monkeypatch.delenv("VERBATIM_INDEX", raising=False)
-    return CliRunner()
 
 
 def run(runner: CliRunner, *args: str, env: dict[str, str] | None = None) -> Result:
@@ -88,7 +82,7 @@ def test_index_from_environment(runner: CliRunner, index_dir: Path) -> None:
 def test_default_index_is_instance_index(
     runner: CliRunner, tmp_path: Path, transcripts: list[Transcript], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    write_transcripts(create_index(tmp_path / "instance" / "index"), transcripts[2:])
+    index_transcripts(tmp_path / "instance" / "index", transcripts[2:])
     monkeypatch.chdir(tmp_path)
     result = run(runner, "search", "", "--json")
     assert result.exit_code == 0, result.output

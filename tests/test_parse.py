@@ -580,6 +580,7 @@ PIECES = st.sampled_from(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.one_of(PIECES, st.text(max_size=40)), max_size=30))
 def test_any_text_parses_or_raises_a_parse_error(lines: list[str]) -> None:

@@ -28,7 +28,9 @@ from index.reindex import reindex
 from search import highlight
 from search.types import FACET_NAMES
 from web import create_app
-from web.settings import Settings
+from settings import Settings
+
+pytestmark = pytest.mark.slow  # property-based: -m 'not slow' leaves them out
 
 API_EXAMPLES = 2_000
 
@@ -206,7 +208,7 @@ def test_every_word_of_the_body_lands_in_exactly_one_utterance(generated, with_l
 
 
 @pytest.fixture(scope="module")
-def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+def generated_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     """The app on a small real index (the generated corpus plus a page full of mark-up)."""
     root = tmp_path_factory.mktemp("api")
     write_state(root / "corpus", "A")
@@ -217,14 +219,14 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
         encoding="utf-8",
     )
     reindex(root / "index", [root / "corpus"])
-    app = create_app(Settings(index_dir=root / "index"))
-    yield app
-    app.extensions["verbatim"].close()
+    generated_app = create_app(Settings(index_dir=root / "index"))
+    yield generated_app
+    generated_app.extensions["verbatim"].close()
 
 
 @pytest.fixture(scope="module")
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
+def generated_client(generated_app: Flask) -> FlaskClient:
+    return generated_app.test_client()
 
 
 QUERY_PIECES = st.sampled_from(
@@ -279,13 +281,13 @@ def check_snippet(snippet: str) -> None:
     params=st.lists(st.tuples(PARAM_NAMES, VALUES), max_size=6),
     csv=st.booleans(),
 )
-def test_the_api_never_answers_500(client: FlaskClient, endpoint, q, params, csv) -> None:
+def test_the_api_never_answers_500(generated_client: FlaskClient, endpoint, q, params, csv) -> None:
     query: list[tuple[str, str]] = list(params)
     if q is not None:
         query.append(("q", q))
     if csv and endpoint == "/api/search":
         query.append(("format", "csv"))
-    response = client.get(endpoint, query_string=query)
+    response = generated_client.get(endpoint, query_string=query)
     event(f"{endpoint} {response.status_code}")  # shown by --hypothesis-show-statistics
     try:
         assert response.status_code < 500, (endpoint, query, response.get_data(as_text=True)[:500])

@@ -13,11 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import KERRY, LAVROV, PUTIN, make_transcript
+from helpers import KERRY, LAVROV, PUTIN, make_transcript
 from index.errors import IndexMissing
 from search.errors import BadQuery, NotFound
 from index.models import Transcript
-from index.writer import create_index, open_index, write_transcripts
+from index.reader import open_index
+from index.reindex import index_transcripts
 from search.engine import Engine, search
 from search.query import (
     And,
@@ -234,8 +235,8 @@ def test_iter_hits_is_every_page_in_order(engine: Engine) -> None:
 def test_relevance_ties_are_broken_by_date_transcript_and_seq(tmp_path: Path) -> None:
     same = "We discussed the gas pipeline."
     path = tmp_path / "ties"
-    write_transcripts(
-        create_index(path),
+    index_transcripts(
+        path,
         [
             make_transcript("b-old", "Old", dt.date(2010, 1, 1), [(*PUTIN, same)]),
             make_transcript("c-new", "New", dt.date(2012, 1, 1), [(*PUTIN, same), (*KERRY, same)]),
@@ -355,11 +356,13 @@ def test_match_spans_find_words_as_written(engine: Engine) -> None:
 # --- the engine's life cycle
 
 
-def test_engine_sees_new_commits_without_reopening(index_dir: Path, engine: Engine) -> None:
+def test_engine_sees_new_commits_without_reopening(
+    index_dir: Path, engine: Engine, transcripts: list[Transcript]
+) -> None:
     assert total(engine, q="pipeline") == 0
-    write_transcripts(
-        open_index(index_dir),
-        [make_transcript("t-gas", "Gas", dt.date(2015, 6, 1), [(*PUTIN, "The pipeline is ready.")])],
+    index_transcripts(
+        index_dir,
+        [*transcripts, make_transcript("t-gas", "Gas", dt.date(2015, 6, 1), [(*PUTIN, "The pipeline is ready.")])],
     )
     assert ids(engine, q="pipeline") == ["t-gas:0"]
     assert total(engine, q="") == 11

@@ -8,10 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import make_transcript
+from helpers import make_transcript
 from index.models import Transcript
 from index.schema import utterance_document
-from index.writer import create_index, open_index, write_transcripts
+from index.reader import open_index
+from index.reindex import index_transcripts
 from search.pipeline import match_documents
 from search.query import make_parser, parse_query
 from search.scoring import FieldLengths, tree_scores
@@ -64,7 +65,7 @@ def _assert_same(index_dir: Path, text: str) -> None:
 @pytest.fixture
 def crowded_index(tmp_path: Path, transcripts: list[Transcript]) -> Path:
     path = tmp_path / "index"
-    write_transcripts(create_index(path), [*transcripts, _crowd("t-crowd", 400, 5)])
+    index_transcripts(path, [*transcripts, _crowd("t-crowd", 400, 5)])
     return path
 
 
@@ -104,13 +105,13 @@ def test_other_queries_take_whooshs_path(crowded_index: Path, text: str) -> None
 
 def test_several_segments_and_deletions(tmp_path: Path, transcripts: list[Transcript]) -> None:
     path = tmp_path / "index"
-    ix = create_index(path)
-    for number, batch in enumerate(([_crowd("t-a", 300, 1)], [_crowd("t-b", 200, 2), *transcripts])):
-        writer = ix.writer()
-        for transcript in batch:
-            for utterance in transcript.utterances:
-                writer.add_document(**utterance_document(transcript, utterance))
-        writer.commit(merge=False)
+    index_transcripts(path, [_crowd("t-a", 300, 1)])  # the first segment
+    # A second segment through Whoosh's writer, unmerged: the shortcut must handle several.
+    writer = open_index(path).writer()
+    for transcript in [_crowd("t-b", 200, 2), *transcripts]:
+        for utterance in transcript.utterances:
+            writer.add_document(**utterance_document(transcript, utterance))
+    writer.commit(merge=False)
     with open_index(path).searcher() as searcher:
         assert len(searcher.leaf_searchers()) == 2
     for text in (*WORDS, *TREES):

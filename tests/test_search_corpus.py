@@ -18,11 +18,11 @@ import pytest
 from index.analysis import STOP_WORDS, WORD_PATTERN
 from index.models import SPEECH, Transcript, Utterance
 from index.parse import iter_transcripts
-from index.writer import create_index, write_transcripts
+from index.reindex import index_transcripts
 from search.engine import Engine
 from search.types import SearchRequest
 
-pytestmark = pytest.mark.corpus
+pytestmark = [pytest.mark.corpus, pytest.mark.slow]  # indexes the whole corpus first
 
 WINDOWS = 100
 WINDOW_WORDS = 6
@@ -48,7 +48,7 @@ def corpus_engine(
     tmp_path_factory: pytest.TempPathFactory, corpus_transcripts: list[Transcript]
 ) -> Iterator[Engine]:
     path = tmp_path_factory.mktemp("corpus") / "index"
-    write_transcripts(create_index(path), corpus_transcripts)
+    index_transcripts(path, corpus_transcripts)
     with Engine(path) as engine:
         yield engine
 

@@ -22,7 +22,7 @@ from index.reindex import reindex
 from search.query import MAX_QUERY_TERMS
 from search.types import MAX_PAGE, MAX_PER_PAGE
 from web import CONTENT_SECURITY_POLICY, create_app
-from web.settings import Settings
+from settings import Settings
 
 # Every payload carries `pwned`: a tag or attribute of that name in a page means it got through.
 PAYLOADS = (
@@ -77,15 +77,15 @@ def hostile_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def app(hostile_index: Path) -> Iterator[Flask]:
-    app = create_app(Settings(index_dir=hostile_index))
-    yield app
-    app.extensions["verbatim"].close()
+def hostile_app(hostile_index: Path) -> Iterator[Flask]:
+    hostile_app = create_app(Settings(index_dir=hostile_index))
+    yield hostile_app
+    hostile_app.extensions["verbatim"].close()
 
 
 @pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
+def hostile_client(hostile_app: Flask) -> FlaskClient:
+    return hostile_app.test_client()
 
 
 class Elements(HTMLParser):
@@ -138,34 +138,34 @@ HOSTILE_PAGES = [
 
 
 @pytest.mark.parametrize("url", HOSTILE_PAGES)
-def test_hostile_text_in_any_field_or_parameter_is_shown_as_text(client: FlaskClient, url: str):
-    with client.get(url, follow_redirects=True) as response:
+def test_hostile_text_in_any_field_or_parameter_is_shown_as_text(hostile_client: FlaskClient, url: str):
+    with hostile_client.get(url, follow_redirects=True) as response:
         assert response.status_code in (200, 400, 404), url
         assert_inert(response.get_data(as_text=True), url)
 
 
-def test_the_hostile_text_is_there_word_for_word(client: FlaskClient):
+def test_the_hostile_text_is_there_word_for_word(hostile_client: FlaskClient):
     """Escaped, not dropped: people see exactly what was said and typed."""
-    results = Elements(client.get("/?q=sanctions&per_page=50").get_data(as_text=True))
+    results = Elements(hostile_client.get("/?q=sanctions&per_page=50").get_data(as_text=True))
     text = " ".join(" ".join(results.text).split())
     for payload in PAYLOADS:
         assert f"Meeting on sanctions {payload}" in text
         assert f"Speaker {payload}" in text
-    transcript = " ".join(" ".join(Elements(client.get("/t/evil-5").get_data(as_text=True)).text).split())
+    transcript = " ".join(" ".join(Elements(hostile_client.get("/t/evil-5").get_data(as_text=True)).text).split())
     assert "{{ 7*7 }} {% if 1 %}pwned{% endif %}" in transcript  # data is never a template
-    typed = Elements(client.get("/?" + urlencode({"q": HOSTILE})).get_data(as_text=True))
+    typed = Elements(hostile_client.get("/?" + urlencode({"q": HOSTILE})).get_data(as_text=True))
     assert any(HOSTILE in (attrs.get("value") or "") for tag, attrs in typed.tags if tag == "input")
 
 
-def test_the_api_returns_hostile_text_as_json_data_and_escapes_snippets(client: FlaskClient):
-    with client.get("/api/search?q=sanctions&per_page=50") as response:
+def test_the_api_returns_hostile_text_as_json_data_and_escapes_snippets(hostile_client: FlaskClient):
+    with hostile_client.get("/api/search?q=sanctions&per_page=50") as response:
         assert response.mimetype == "application/json"
         assert response.headers["X-Content-Type-Options"] == "nosniff"
         data = response.get_json()
     assert {hit["speaker"] for hit in data["hits"]} >= {f"Speaker {payload}" for payload in PAYLOADS}
     for hit in data["hits"]:
         assert "<" not in hit["snippet"].replace("<mark>", "").replace("</mark>", "")
-    with client.get("/api/search?" + urlencode({"q": "sanctions", "format": "csv"})) as csv:
+    with hostile_client.get("/api/search?" + urlencode({"q": "sanctions", "format": "csv"})) as csv:
         assert csv.mimetype == "text/csv"
         assert csv.headers["Content-Disposition"] == 'attachment; filename="verbatim-sanctions.csv"'
 
@@ -182,8 +182,8 @@ STATUS_URLS = {
 
 
 @pytest.mark.parametrize("status,url", [(status, url) for status, urls in STATUS_URLS.items() for url in urls])
-def test_every_response_has_the_content_security_policy(client: FlaskClient, status: int, url: str):
-    with client.get(url) as response:
+def test_every_response_has_the_content_security_policy(hostile_client: FlaskClient, status: int, url: str):
+    with hostile_client.get(url) as response:
         assert response.status_code == status
         assert response.headers["Content-Security-Policy"] == CONTENT_SECURITY_POLICY
         assert response.headers["X-Content-Type-Options"] == "nosniff"
@@ -192,8 +192,8 @@ def test_every_response_has_the_content_security_policy(client: FlaskClient, sta
     assert policy["frame-ancestors"] == "'none'" and "unsafe" not in CONTENT_SECURITY_POLICY
 
 
-def test_a_method_the_app_does_not_serve_still_gets_the_headers(client: FlaskClient):
-    with client.post("/api/search?q=x") as response:
+def test_a_method_the_app_does_not_serve_still_gets_the_headers(hostile_client: FlaskClient):
+    with hostile_client.post("/api/search?q=x") as response:
         assert response.status_code == 405
         assert response.headers["Content-Security-Policy"] == CONTENT_SECURITY_POLICY
 
@@ -237,8 +237,8 @@ def assert_no_leak(status: int, body: str, url: str) -> None:
 
 
 @pytest.mark.parametrize("url", TRAVERSALS)
-def test_no_path_leads_out_of_the_index_through_the_app(client: FlaskClient, url: str):
-    with client.get(url) as response:
+def test_no_path_leads_out_of_the_index_through_the_app(hostile_client: FlaskClient, url: str):
+    with hostile_client.get(url) as response:
         assert_no_leak(response.status_code, response.get_data(as_text=True), url)
 
 
@@ -254,8 +254,8 @@ def raw_get(port: int, target: str) -> tuple[int, dict[str, str], str]:
         connection.close()
 
 
-def test_no_path_leads_out_of_the_index_through_the_production_server(app: Flask):
-    with serving(app) as port:
+def test_no_path_leads_out_of_the_index_through_the_production_server(hostile_app: Flask):
+    with serving(hostile_app) as port:
         for url in TRAVERSALS:
             status, headers, body = raw_get(port, url)
             assert_no_leak(status, body, url)
@@ -350,27 +350,27 @@ EXPENSIVE = [
 
 
 @pytest.mark.parametrize("params,message", EXPENSIVE)
-def test_expensive_requests_get_a_clear_400(client: FlaskClient, params: dict[str, str], message: str):
-    with client.get("/api/search?" + urlencode(params)) as response:
+def test_expensive_requests_get_a_clear_400(hostile_client: FlaskClient, params: dict[str, str], message: str):
+    with hostile_client.get("/api/search?" + urlencode(params)) as response:
         assert response.status_code == 400
         assert response.get_json()["error"].startswith(message)
-    with client.get("/?" + urlencode(params)) as page:
+    with hostile_client.get("/?" + urlencode(params)) as page:
         assert page.status_code == 400
         assert message.split(":")[0] in " ".join(Elements(page.get_data(as_text=True)).text)
 
 
-def test_a_thousand_term_query_is_refused_everywhere_a_query_is_read(client: FlaskClient):
+def test_a_thousand_term_query_is_refused_everywhere_a_query_is_read(hostile_client: FlaskClient):
     query = urlencode({"q": THOUSAND_TERMS[:1999]})
     for url in (f"/api/trend?{query}", f"/t/evil-0?{query}", f"/?{query}&view=kwic"):
-        with client.get(url) as response:
+        with hostile_client.get(url) as response:
             assert response.status_code == 400, url
             assert "too many terms" in response.get_data(as_text=True), url
     assert MAX_QUERY_TERMS < 1000
 
 
-def test_queries_just_under_the_limits_still_run(client: FlaskClient):
+def test_queries_just_under_the_limits_still_run(hostile_client: FlaskClient):
     many = " OR ".join(["sanctions"] * MAX_QUERY_TERMS)
     for params in ({"q": many}, {"q": "sanc* hurt"}, {"q": "sanctions", "page": str(MAX_PAGE)},
                    {"q": "sanctions", "per_page": str(MAX_PER_PAGE)}):
-        with client.get("/api/search?" + urlencode(params)) as response:
+        with hostile_client.get("/api/search?" + urlencode(params)) as response:
             assert response.status_code == 200, (params, response.get_json())

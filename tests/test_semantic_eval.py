@@ -97,6 +97,7 @@ def _found_at(engine: Engine, row: dict[str, str], mode: str) -> bool:
     return row["transcript"] in {hit.transcript_id for hit in response.hits}
 
 
+@pytest.mark.slow
 @pytest.mark.corpus
 def test_recall_at_10_per_mode(eval_engine: Engine, capsys: pytest.CaptureFixture[str]) -> None:
     rows = _paraphrases()

@@ -12,110 +12,22 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from pathlib import Path
-from urllib.parse import parse_qsl, urlsplit
 
 import pytest
-from conftest import make_transcript
+from helpers import make_transcript
+from html_pages import Element, one, page, parse, query_of, select, within
 from flask import Flask
 from flask.testing import FlaskClient
 
-from index.writer import create_index, write_transcripts
+from index.reindex import index_transcripts
 from search.types import FacetValue
 from web import SECURITY_HEADERS, create_app, views
 from web.histogram import HEIGHT, LABEL_HEIGHT, histogram
-from web.settings import Settings
+from settings import Settings
 from web.urls import params_of, replace, toggle, without
 
 ROOT = Path(__file__).resolve().parent.parent
-VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
-
-
-# --- a tiny HTML reader, so assertions are about elements rather than substrings
-
-
-@dataclass(eq=False)
-class Element:
-    tag: str
-    attrs: dict[str, str | None]
-    parts: list[str] = field(default_factory=list)
-    children: list["Element"] = field(default_factory=list)
-
-    @property
-    def text(self) -> str:
-        return " ".join("".join(self.parts).split())
-
-    @property
-    def classes(self) -> set[str]:
-        return set((self.attrs.get("class") or "").split())
-
-    def descendants(self) -> Iterator["Element"]:
-        for child in self.children:
-            yield child
-            yield from child.descendants()
-
-
-class _Collector(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.elements: list[Element] = []
-        self.open: list[Element] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        element = Element(tag, dict(attrs))
-        self.elements.append(element)
-        if self.open:
-            self.open[-1].children.append(element)
-        if tag not in VOID:
-            self.open.append(element)
-
-    def handle_endtag(self, tag: str) -> None:
-        while self.open:
-            if self.open.pop().tag == tag:
-                break
-
-    def handle_data(self, data: str) -> None:
-        for element in self.open:
-            element.parts.append(data)
-
-
-def parse(html: str) -> list[Element]:
-    collector = _Collector()
-    collector.feed(html)
-    return collector.elements
-
-
-def _matches(e: Element, tag: str | None, cls: str | None, attrs: dict[str, str]) -> bool:
-    wanted = {name.replace("_", "-"): value for name, value in attrs.items()}
-    return (
-        (tag is None or e.tag == tag)
-        and (cls is None or cls in e.classes)
-        and all(e.attrs.get(name) == value for name, value in wanted.items())
-    )
-
-
-def select(html: str, tag: str | None = None, cls: str | None = None, **attrs: str) -> list[Element]:
-    """Elements by tag, class and exact attribute values (`data_x` means `data-x`)."""
-    return [e for e in parse(html) if _matches(e, tag, cls, attrs)]
-
-
-def within(parent: Element, tag: str | None = None, cls: str | None = None, **attrs: str) -> list[Element]:
-    """Descendants of `parent` selected like `select`."""
-    return [e for e in parent.descendants() if _matches(e, tag, cls, attrs)]
-
-
-def one(html: str, tag: str | None = None, cls: str | None = None, **attrs: str) -> Element:
-    found = select(html, tag, cls, **attrs)
-    assert len(found) == 1, f"expected one {tag}.{cls} {attrs}, found {len(found)}"
-    return found[0]
-
-
-def page(client: FlaskClient, url: str, status: int = 200) -> str:
-    response = client.get(url)
-    assert response.status_code == status, response.get_data(as_text=True)[:2000]
-    return response.get_data(as_text=True)
 
 
 def result_count(html: str) -> tuple[int, int]:
@@ -149,23 +61,7 @@ def segmented_links(html: str, label: str) -> list[Element]:
     return within(one(html, "div", "segmented", aria_label=label), "a")
 
 
-def query_of(href: str) -> list[tuple[str, str]]:
-    return parse_qsl(urlsplit(href).query)
-
-
 # --- fixtures
-
-
-@pytest.fixture
-def app(index_dir: Path) -> Iterator[Flask]:
-    app = create_app(Settings(index_dir=index_dir))
-    yield app
-    app.extensions["verbatim"].close()
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
 
 
 # --- URL state and histogram geometry (pure helpers)
@@ -414,7 +310,7 @@ def many_lines_client(tmp_path: Path) -> Iterator[FlaskClient]:
         ("Vladimir Putin", "President of Russia", f"Turn {n}: Geneva a, Geneva b, Geneva c, Geneva d, Geneva e.")
         for n in range(30)
     ]
-    write_transcripts(create_index(path), [make_transcript("t-many", "Many", dt.date(2015, 3, 4), turns)])
+    index_transcripts(path, [make_transcript("t-many", "Many", dt.date(2015, 3, 4), turns)])
     app = create_app(Settings(index_dir=path))
     yield app.test_client()
     app.extensions["verbatim"].close()
@@ -520,7 +416,7 @@ def test_a_web_source_is_linked_and_a_file_source_shows_its_name_only(tmp_path, 
     path = tmp_path / "web-sources"
     kerry = dataclasses.replace(transcripts[0], source="http://en.kremlin.ru/events/president/news/17890")
     lavrov = dataclasses.replace(transcripts[1], source="/srv/corpus/2013/lavrov.txt")
-    write_transcripts(create_index(path), [kerry, lavrov])
+    index_transcripts(path, [kerry, lavrov])
     app = create_app(Settings(index_dir=path))
     try:
         web = app.test_client()
@@ -604,8 +500,8 @@ def hostile_index(tmp_path: Path) -> Path:
     """An index whose every field tries to inject markup."""
     path = tmp_path / "hostile"
     evil = '<img src=x onerror="alert(1)">'
-    write_transcripts(
-        create_index(path),
+    index_transcripts(
+        path,
         [
             make_transcript(
                 "t-evil",
@@ -701,7 +597,7 @@ def test_missing_index_says_how_to_build_it_then_serves_once_built(tmp_path, tra
     response = client.get("/api/search?q=Geneva")
     assert response.status_code == 503 and "no index at" in response.get_json()["error"]
 
-    write_transcripts(create_index(path), transcripts)
+    index_transcripts(path, transcripts)
     try:
         assert result_count(page(client, "/?q=Geneva")) == (3, 2)
     finally:

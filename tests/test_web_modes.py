@@ -9,51 +9,16 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from flask import Flask
-from flask.testing import FlaskClient
 
-from embedders import WordHashEmbedder
-from test_web import Element, one, page, query_of, select, within
-from search.engine import Engine
+from html_pages import Element, one, page, query_of, select, within
 from search.hybrid import SEMANTIC_LIMIT, SemanticIndex
 from search.semantic import semantic_available
-from search.vectors import sync_vectors
-from web import create_app, warm_up
+from web import warm_up
 from web.modes import mode_links, public_message
-from web.settings import Settings
 from web.urls import query_string
-
-
-@pytest.fixture
-def plain_app(index_dir: Path) -> Iterator[Flask]:
-    """The app on an index without vectors: semantic search cannot run."""
-    app = create_app(Settings(index_dir=index_dir))
-    yield app
-    app.extensions["verbatim"].close()
-
-
-@pytest.fixture
-def semantic_app(index_dir: Path, embedder: WordHashEmbedder) -> Iterator[Flask]:
-    """The app on the same index with vectors."""
-    sync_vectors(index_dir, embedder)
-    engine = Engine(index_dir, semantic=SemanticIndex(index_dir, embedder))
-    app = create_app(Settings(index_dir=index_dir), engine=engine)
-    yield app
-    engine.close()
-
-
-@pytest.fixture
-def plain(plain_app: Flask) -> FlaskClient:
-    return plain_app.test_client()
-
-
-@pytest.fixture
-def client(semantic_app: Flask) -> FlaskClient:
-    return semantic_app.test_client()
 
 
 def modes(html: str) -> Element:
@@ -85,8 +50,8 @@ def similar_links(html: str) -> list[str]:
 # --- without semantic search
 
 
-def test_without_vectors_semantic_and_hybrid_are_shown_disabled_with_the_reason(plain, index_dir):
-    html = page(plain, "/?q=Geneva")
+def test_without_vectors_semantic_and_hybrid_are_shown_disabled_with_the_reason(client, index_dir):
+    html = page(client, "/?q=Geneva")
     assert mode_state(html) == [
         ("Keyword", "keyword", True, True),
         ("Semantic", "semantic", False, False),
@@ -103,8 +68,8 @@ def test_without_vectors_semantic_and_hybrid_are_shown_disabled_with_the_reason(
 
 
 @pytest.mark.parametrize("url", ["/?q=Geneva&mode=semantic", "/?q=Geneva&mode=hybrid&view=kwic&speaker=John+Kerry"])
-def test_a_semantic_url_without_vectors_is_the_page_with_the_reason(plain, index_dir, url):
-    html = page(plain, url, 400)
+def test_a_semantic_url_without_vectors_is_the_page_with_the_reason(client, index_dir, url):
+    html = page(client, url, 400)
     mode = "Semantic" if "semantic" in url else "Hybrid"
     alert = one(html, "div", "alert")
     assert f"{mode} search is unavailable here: " in alert.text
@@ -112,32 +77,32 @@ def test_a_semantic_url_without_vectors_is_the_page_with_the_reason(plain, index
     keyword = next(e for e in within(alert, "a") if e.text == "Search by keyword instead")
     assert ("mode", mode.lower()) not in query_of(keyword.attrs["href"] or "")
     assert [(n, v) for n, v in query_of(keyword.attrs["href"] or "") if n == "q"] == [("q", "Geneva")]
-    assert page(plain, keyword.attrs["href"] or "", 200)
+    assert page(client, keyword.attrs["href"] or "", 200)
     assert one(html, "input", id="q").attrs["value"] == "Geneva"
 
 
-def test_the_api_says_why_without_server_paths(plain, index_dir):
-    response = plain.get("/api/search?q=Geneva&mode=semantic")
+def test_the_api_says_why_without_server_paths(client, index_dir):
+    response = client.get("/api/search?q=Geneva&mode=semantic")
     assert response.status_code == 400
     error = response.get_json()["error"]
     assert error.startswith("mode 'semantic' is unavailable: ") and str(index_dir) not in error
-    similar = plain.get("/api/similar/t-kerry:2")
+    similar = client.get("/api/similar/t-kerry:2")
     assert similar.status_code == 400 and str(index_dir) not in similar.get_json()["error"]
 
 
-def test_similar_page_without_vectors_says_why_and_still_shows_the_utterance(plain, index_dir):
-    html = page(plain, "/similar/t-kerry:2", 400)
+def test_similar_page_without_vectors_says_why_and_still_shows_the_utterance(client, index_dir):
+    html = page(client, "/similar/t-kerry:2", 400)
     assert "Similar utterances need semantic search, which is unavailable here" in one(html, "div", "alert").text
     assert "We have both embraced, in the Geneva Communique" in one(html, "blockquote").text
     assert str(index_dir) not in html
 
 
-def test_warm_up_does_nothing_without_semantic_search(plain_app):
-    assert warm_up(plain_app) is None
+def test_warm_up_does_nothing_without_semantic_search(app):
+    assert warm_up(app) is None
 
 
-def test_the_app_gives_the_engine_a_semantic_index_when_the_extra_is_installed(plain_app):
-    semantic = plain_app.extensions["verbatim"].semantic
+def test_the_app_gives_the_engine_a_semantic_index_when_the_extra_is_installed(app):
+    semantic = app.extensions["verbatim"].semantic
     if semantic_available():
         assert isinstance(semantic, SemanticIndex)
     else:
@@ -147,8 +112,8 @@ def test_the_app_gives_the_engine_a_semantic_index_when_the_extra_is_installed(p
 # --- with vectors
 
 
-def test_the_mode_switch_links_keep_the_page_state(client):
-    html = page(client, "/?q=Geneva&speaker=John+Kerry&view=kwic&page=2")
+def test_the_mode_switch_links_keep_the_page_state(semantic_client):
+    html = page(semantic_client, "/?q=Geneva&speaker=John+Kerry&view=kwic&page=2")
     assert mode_state(html) == [
         ("Keyword", "keyword", True, True),
         ("Semantic", "semantic", True, False),
@@ -160,8 +125,8 @@ def test_the_mode_switch_links_keep_the_page_state(client):
     assert select(html, "p", "mode-reason") == []
 
 
-def test_semantic_mode_says_what_the_counts_cover_and_badges_every_hit(client):
-    html = page(client, "/?q=Geneva+conference&mode=semantic")
+def test_semantic_mode_says_what_the_counts_cover_and_badges_every_hit(semantic_client):
+    html = page(semantic_client, "/?q=Geneva+conference&mode=semantic")
     note = one(html, "p", "mode-note").text
     assert f"at most {SEMANTIC_LIMIT}" in note and f"cover these top {SEMANTIC_LIMIT} hits only" in note
     found = badges(html)
@@ -172,9 +137,9 @@ def test_semantic_mode_says_what_the_counts_cover_and_badges_every_hit(client):
     assert ("mode", "semantic") in hidden  # a new query from the box stays semantic
 
 
-def test_hybrid_badges_say_what_the_api_says(client):
-    html = page(client, "/?q=Geneva&mode=hybrid")
-    data = client.get("/api/search?q=Geneva&mode=hybrid").get_json()
+def test_hybrid_badges_say_what_the_api_says(semantic_client):
+    html = page(semantic_client, "/?q=Geneva&mode=hybrid")
+    data = semantic_client.get("/api/search?q=Geneva&mode=hybrid").get_json()
     assert badges(html) == {hit["id"]: hit["matched_by"] for hit in data["hits"]}
     assert {"both", "semantic"} <= set(badges(html).values())  # "Geneva" turns match both ways; others by meaning
     labels = {e.attrs["data-matched-by"]: e.text for e in select(html, "span", "badge")}
@@ -182,42 +147,42 @@ def test_hybrid_badges_say_what_the_api_says(client):
     assert "Hybrid search:" in one(html, "p", "mode-note").text
 
 
-def test_facets_pages_sorts_and_views_keep_the_mode(client):
-    html = page(client, "/?q=Geneva+Syria&mode=semantic&per_page=2")
+def test_facets_pages_sorts_and_views_keep_the_mode(semantic_client):
+    html = page(semantic_client, "/?q=Geneva+Syria&mode=semantic&per_page=2")
     hrefs = [e.attrs["href"] or "" for e in select(html, "a", "facet-value")]
     hrefs += [e.attrs["href"] or "" for e in within(one(html, "nav", "pager"), "a")]
     hrefs += [e.attrs["href"] or "" for e in within(one(html, "div", "segmented", aria_label="View"), "a")]
     hrefs += [e.attrs["href"] or "" for e in within(one(html, "div", "segmented", aria_label="Sort"), "a")]
     assert len(hrefs) > 8
     assert all(("mode", "semantic") in query_of(href) for href in hrefs)
-    kwic = page(client, "/?q=Geneva&mode=semantic&view=kwic")
+    kwic = page(semantic_client, "/?q=Geneva&mode=semantic&view=kwic")
     assert "lines are where the query words occur in these semantic hits" in one(kwic, "p", "kwic-count").text
     assert {e.text for e in select(kwic, "td", "kwic-key")} == {"Geneva"}
 
 
-def test_csv_of_a_semantic_search_has_every_hit_with_its_full_text(client, transcripts):
+def test_csv_of_a_semantic_search_has_every_hit_with_its_full_text(semantic_client, transcripts):
     texts = {u.id: u.text for t in transcripts for u in t.utterances}
-    data = client.get("/api/search?q=Geneva+conference&mode=semantic&per_page=200").get_json()
-    response = client.get("/api/search?q=Geneva+conference&mode=semantic&format=csv")
+    data = semantic_client.get("/api/search?q=Geneva+conference&mode=semantic&per_page=200").get_json()
+    response = semantic_client.get("/api/search?q=Geneva+conference&mode=semantic&format=csv")
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))[1:]
     assert [row[0] for row in rows] == [hit["id"] for hit in data["hits"]] and len(rows) == 10
     assert all(row[6] == texts[row[0]] for row in rows)
 
 
-def test_keyword_mode_has_no_badges_but_similar_links(client):
-    html = page(client, "/?q=Geneva")
+def test_keyword_mode_has_no_badges_but_similar_links(semantic_client):
+    html = page(semantic_client, "/?q=Geneva")
     assert select(html, "span", "badge") == [] and select(html, "p", "mode-note") == []
     ids = [e.attrs["data-hit-id"] for e in select(html, "article", "hit")]
     assert similar_links(html) == [f"/similar/{hit_id}" for hit_id in ids]
 
 
-def test_similar_page_lists_the_nearest_utterances_of_other_transcripts(client):
-    html = page(client, "/similar/t-kerry:2")
+def test_similar_page_lists_the_nearest_utterances_of_other_transcripts(semantic_client):
+    html = page(semantic_client, "/similar/t-kerry:2")
     source = one(html, "article", "source-utterance")
     assert source.attrs["data-hit-id"] == "t-kerry:2"
     assert "John Kerry" in source.text and "Meeting with US Secretary of State John Kerry" in source.text
     assert within(source, "a", "in-context")[0].attrs["href"] == "/t/t-kerry#u2"
-    expected = [hit["id"] for hit in client.get("/api/similar/t-kerry:2").get_json()["hits"]]
+    expected = [hit["id"] for hit in semantic_client.get("/api/similar/t-kerry:2").get_json()["hits"]]
     hits = [e for e in select(html, "article", "hit") if "source-utterance" not in e.classes]
     assert [e.attrs["data-hit-id"] for e in hits] == expected and expected
     assert not any(hit_id.startswith("t-kerry:") for hit_id in expected)
@@ -229,8 +194,8 @@ def test_similar_page_lists_the_nearest_utterances_of_other_transcripts(client):
 
 
 @pytest.mark.parametrize("utterance_id", ["t-kerry:99", "t-kerry:x", "nothing:1", "t-kerry"])
-def test_similar_to_an_unknown_utterance_is_a_404_page(client, utterance_id):
-    html = page(client, f"/similar/{utterance_id}", 404)
+def test_similar_to_an_unknown_utterance_is_a_404_page(semantic_client, utterance_id):
+    html = page(semantic_client, f"/similar/{utterance_id}", 404)
     assert f"no utterance with the id “{utterance_id}”" in one(html, "p", "message").text
 
 

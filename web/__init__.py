@@ -17,7 +17,7 @@ from search.engine import Engine
 from search.hybrid import SemanticIndex
 from search.semantic import semantic_available
 from search.types import SearchRequest
-from web.settings import Settings
+from settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,8 @@
-"""Run-time settings, built once from the environment with safe defaults."""
+"""Run-time settings, built once from the environment with safe defaults.
+
+A top-level module so that manage.py and web/ share it without the CLI loading Flask;
+library code (index/, search/) never imports it, it takes plain arguments.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 DEFAULT_INDEX = Path("instance") / "index"
-DEFAULT_SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+DEFAULT_SAMPLES = Path(__file__).resolve().parent / "samples"
 
 
 @dataclass(frozen=True)

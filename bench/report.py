@@ -14,7 +14,7 @@ from typing import Any
 
 import whoosh
 
-from search.bench_queries import Params
+from bench.queries import Params
 
 
 @dataclass(frozen=True)

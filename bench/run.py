@@ -5,7 +5,7 @@ parser given to `index.reindex.reindex` gives copy k ids `<id>~k` and dates k da
 (same years, speakers and places, so facets look like those of a bigger corpus of the same
 era). The build therefore goes through exactly the code path of `manage.py reindex --full`.
 A request is timed as the API serves it: `Engine.search` (match, six facet counts, 20
-snippets, suggestion) plus the JSON; the baseline answers the same requests (search/fts5.py).
+snippets, suggestion) plus the JSON; the baseline answers the same requests (bench/fts5.py).
 """
 
 from __future__ import annotations
@@ -35,11 +35,12 @@ from index.models import Transcript
 from index.parse import parse_file, source_files
 from index.reindex import reindex
 from index.schema import build_schema, utterance_document
-from index.writer import current_generation_dir, open_index
-from search.bench_queries import QUERIES, SEMANTIC_KINDS, BenchQuery
-from search.bench_report import BenchResult, Latency, QueryTiming, format_table, load_average, machine_info
+from index.generations import current_generation_dir
+from index.reader import open_index
+from bench.queries import QUERIES, SEMANTIC_KINDS, BenchQuery
+from bench.report import BenchResult, Latency, QueryTiming, format_table, load_average, machine_info
 from search.engine import Engine
-from search.fts5 import build_fts5, fts5_request_json, open_fts5
+from bench.fts5 import build_fts5, fts5_request_json, open_fts5
 from search.types import SearchRequest
 
 log = logging.getLogger(__name__)

@@ -1,4 +1,4 @@
-"""The index on disk: generations published atomically, one writer at a time, and the readers' entry point.
+"""The index on disk: generations published atomically, one writer at a time.
 
 An index directory holds:
 
@@ -9,7 +9,7 @@ An index directory holds:
     build-<pid>/   a generation being built; left behind only by a process that died
     vectors/       embeddings (search/vectors.py); never touched here
 
-`reindex` builds a new generation beside the current one (hard links to its segment files
+`index.reindex` builds a new generation beside the current one (hard links to its segment files
 plus new segments, or from scratch with --full) and publishes it by replacing current.json
 with a rename. Readers see the old index or the new one, never half of one; whatever a killed
 writer leaves behind is removed by the next writer, under the lock.
@@ -24,19 +24,13 @@ import os
 import re
 import shutil
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from whoosh.filedb.filestore import FileStorage
-from whoosh.index import TOC, EmptyIndexError, FileIndex, Index
-from whoosh.reading import IndexReader
-from whoosh.writing import IndexWriter
-
 from index.errors import IndexLocked, IndexMissing
-from index.models import Transcript
-from index.schema import SCHEMA_VERSION, build_schema, utterance_document
+from index.schema import SCHEMA_VERSION
 
 log = logging.getLogger(__name__)
 
@@ -46,9 +40,6 @@ GENERATION_PATTERN = re.compile(r"^gen-(\d{6,})$")
 BUILD_PATTERN = re.compile(r"^build-\d+$")
 POINTER_TEMP_PATTERN = re.compile(r"^current\.json\.tmp-\d+$")
 
-# Reader generations combine ours with Whoosh's TOC generation (which restarts in every
-# fresh build), so that `Searcher.up_to_date()` changes whenever either does.
-_GENERATION_STRIDE = 1_000_000_000
 
 
 @dataclass(frozen=True)
@@ -136,70 +127,6 @@ def current_generation_dir(index_dir: Path | str) -> Path:
     if pointer is None or not (root / pointer.generation).is_dir():
         raise IndexMissing(str(root))
     return root / pointer.generation
-
-
-class CurrentIndex(FileIndex):
-    """A Whoosh index that follows current.json, so a long-lived reader sees every reindex."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self._state = self._resolve(None)
-        super().__init__(self._state[1])
-
-    def _resolve(self, state: tuple[int, FileStorage] | None) -> tuple[int, FileStorage]:
-        pointer = read_pointer(self.root)
-        if pointer is None or not (self.root / pointer.generation).is_dir():
-            raise IndexMissing(str(self.root))
-        if state is not None and state[0] == pointer.number:
-            return state
-        return pointer.number, FileStorage(str(self.root / pointer.generation))
-
-    def _current(self) -> tuple[int, FileStorage]:
-        # One tuple, replaced in one assignment: threads never see a number from one
-        # generation with the storage of another.
-        state = self._resolve(self._state)
-        if state is not self._state:
-            self._state = state
-            self.storage = state[1]
-        return state
-
-    def _read_toc(self) -> TOC:
-        _, storage = self._current()
-        return TOC.read(storage, self.indexname, schema=self._schema)
-
-    def latest_generation(self) -> int:
-        number, storage = self._current()
-        return number * _GENERATION_STRIDE + TOC._latest_generation(storage, self.indexname)
-
-    def last_modified(self) -> float:
-        _, storage = self._current()
-        toc_generation = TOC._latest_generation(storage, self.indexname)
-        return storage.file_modified(TOC._filename(self.indexname, toc_generation))
-
-    def reader(self, reuse: IndexReader | None = None) -> IndexReader:
-        number, storage = self._current()
-        toc = TOC.read(storage, self.indexname, schema=self._schema)
-        generation = number * _GENERATION_STRIDE + toc.generation
-        return self._reader(storage, toc.schema, toc.segments, generation, reuse=reuse)
-
-    def writer(self, procs: int = 1, **kwargs: object) -> IndexWriter:
-        self._current()
-        return super().writer(procs=procs, **kwargs)
-
-
-def open_index(index_dir: Path | str) -> Index:
-    """Open the index for reading; the one entry point readers (search, web) use.
-
-    The returned index follows later reindexes: each new searcher reads the generation
-    published at that moment.
-    """
-    root = Path(index_dir)
-    if not root.is_dir():
-        raise IndexMissing(str(root))
-    try:
-        return CurrentIndex(root)
-    except EmptyIndexError as error:
-        raise IndexMissing(str(root)) from error
 
 
 @contextmanager
@@ -307,30 +234,3 @@ def publish_build(index_dir: Path, build: Path, previous: Pointer | None) -> Poi
 def _next_generation_number(index_dir: Path) -> int:
     numbers = [generation_number(c.name) for c in index_dir.iterdir() if GENERATION_PATTERN.match(c.name)]
     return max(numbers, default=0) + 1
-
-
-def create_index(index_dir: Path | str) -> Index:
-    """A new, empty index published in `index_dir` (created if needed); replaces any index there."""
-    root = Path(index_dir)
-    with writer_lock(root):
-        previous = remove_leftovers(root)
-        build = start_build(root, None)
-        FileIndex.create(FileStorage(str(build)), build_schema())
-        publish_build(root, build, previous)
-    return open_index(root)
-
-
-def write_transcripts(ix: Index, transcripts: Iterable[Transcript]) -> int:
-    """Add (or replace) the utterances of `transcripts` in one Whoosh commit; returns utterances written.
-
-    Writes into the published generation in place: meant for test fixtures and one-off
-    indexes; `index.reindex.reindex` is the incremental, atomic path.
-    """
-    count = 0
-    with ix.writer() as writer:
-        for transcript in transcripts:
-            writer.delete_by_term("transcript_id", transcript.id)
-            for utterance in transcript.utterances:
-                writer.add_document(**utterance_document(transcript, utterance))
-                count += 1
-    return count

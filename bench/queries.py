@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from search.fts5 import FtsQuery
+from bench.fts5 import FtsQuery
 
 Params = Mapping[str, str | tuple[str, ...]]
 PUTIN = "Vladimir Putin"
