@@ -16,7 +16,7 @@ from typing import Any
 from whoosh import fields, formats
 from whoosh.analysis import RegexTokenizer
 
-from index.analysis import name_analyzer, spelling_analyzer, text_analyzer
+from index.analysis import exact_analyzer, name_analyzer, spelling_analyzer, text_analyzer
 from index.formats import CachedExistence, CachedPositions
 from index.models import Transcript, Utterance
 
@@ -24,7 +24,7 @@ from index.models import Transcript, Utterance
 MULTI_VALUE_SEPARATOR = "\x1f"
 
 # Bump when the schema or analysis changes: `reindex` then rebuilds from scratch.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,9 @@ FACET_BY_NAME: dict[str, FacetField] = {facet.name: facet for facet in FACETS}
 # Fields a user may name in the query language, e.g. `speaker:"Vladimir Putin"`.
 QUERY_FIELDS = ("text", "title", "speaker", "role", "place", "topic", "geography", "year")
 DEFAULT_FIELD = "text"
+# The utterance text as written (case- and accent-folded, stop words kept, no stems): quoted words;
+# words with capitals are also indexed with their case (index.analysis.case_term) for `case:` queries.
+EXACT_FIELD = "text_exact"
 SPELLING_FIELD = "spell"
 DAY_FIELD = "day"
 
@@ -107,6 +110,7 @@ def build_schema() -> fields.Schema:
         seq=_one_term(fields.NUMERIC(numtype=int, bits=32, stored=True, sortable=True)),
         kind=fields.ID(stored=True),
         text=_one_pass(fields.TEXT(analyzer=text, stored=True, phrase=True)),
+        text_exact=_one_pass(fields.TEXT(analyzer=exact_analyzer(), phrase=True)),
         spell=_spelling_field(),
         title=_one_pass(fields.TEXT(analyzer=text, stored=True, phrase=True)),
         speaker=_one_pass(fields.TEXT(analyzer=names, phrase=True)),
@@ -153,6 +157,7 @@ def utterance_document(
         "seq": utterance.seq,
         "kind": utterance.kind,
         "text": utterance.text,
+        "text_exact": utterance.text,
         "spell": utterance.text,
         "title": transcript.title,
         "year": str(transcript.date.year),

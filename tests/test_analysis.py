@@ -10,10 +10,17 @@ from whoosh import highlight
 from whoosh.qparser import QueryParser
 
 import index.analysis
+from whoosh.analysis.analyzers import CompositeAnalyzer
+
 from index.analysis import (
+    CASE_MARK,
     NltkTokenizer,
     SnowballFilter,
     StopWordFilter,
+    case_term,
+    exact_analyzer,
+    exact_word,
+    fold_accents,
     name_analyzer,
     spelling_analyzer,
     text_analyzer,
@@ -174,3 +181,78 @@ def test_highlighting_marks_the_phrase_words_in_the_original_text():
         highlight.UppercaseFormatter(),
     )
     assert marked == "Cooperation in the WAR on TERROR matters."
+
+
+@pytest.mark.parametrize(
+    ("written", "folded"),
+    [
+        ("Communiqué", "Communique"),
+        ("Øresund", "Oresund"),
+        ("Straße", "Strasse"),
+        ("naïve", "naive"),
+        ("провёл", "провел"),
+        ("йод", "йод"),  # й is a letter of its own in Russian, not и with an accent
+        ("plain", "plain"),
+    ],
+)
+def test_accents_of_latin_letters_are_folded(written: str, folded: str):
+    assert fold_accents(written) == folded
+
+
+def test_accents_are_folded_in_the_stemmed_field_too():
+    assert terms(text_analyzer(), "Geneva Communiqué") == terms(text_analyzer(), "Geneva Communique")
+    assert terms(spelling_analyzer(), "Communiqué") == ["communique"]
+
+
+def test_exact_analyzer_keeps_stop_words_and_written_forms_with_offsets():
+    text = "We do not want the nationalization."
+    assert [(t, p, s, e) for t, p, s, e in tokens(exact_analyzer(), text, mode="query")] == [
+        ("we", 0, 0, 2),
+        ("do", 1, 3, 5),
+        ("not", 2, 6, 9),
+        ("want", 3, 10, 14),
+        ("the", 4, 15, 18),
+        ("nationalization", 5, 19, 34),
+    ]
+
+
+def test_exact_analyzer_indexes_words_with_capitals_with_their_case_at_the_same_position():
+    found = tokens(exact_analyzer(), "the U.S. and us, Communiqué")
+    assert found == [
+        ("the", 0, 0, 3),
+        ("us", 1, 4, 7),
+        (CASE_MARK + "US", 1, 4, 7),
+        ("and", 2, 9, 12),
+        ("us", 3, 13, 15),
+        ("communique", 4, 17, 27),
+        (CASE_MARK + "Communique", 4, 17, 27),
+    ]
+    assert exact_analyzer().term_positions("the U.S. and us") == {
+        "the": [0], "us": [1, 3], CASE_MARK + "US": [1], "and": [2]
+    }
+
+
+def test_query_mode_of_the_exact_analyzer_gives_no_case_terms():
+    assert terms_of(exact_analyzer()("US economy", mode="query")) == ["us", "economy"]
+
+
+def terms_of(stream) -> list[str]:
+    return [t.text for t in stream]
+
+
+def test_exact_word_and_case_term_are_what_the_index_holds():
+    assert exact_word("U.S") == exact_word("US") == "us"  # the tokenizer leaves the last dot out
+    assert exact_word("Kolesnikova’s") == "kolesnikova's"
+    assert case_term("US") == CASE_MARK + "US"
+    assert case_term("Communiqué") == CASE_MARK + "Communique"
+    assert case_term("us") is None
+
+
+@pytest.mark.parametrize("mode", ["index", "query"])
+def test_cached_exact_analyzer_gives_the_tokens_of_its_chain(mode: str):
+    cached, plain = exact_analyzer(), CompositeAnalyzer(*exact_analyzer().items)
+    for _ in range(2):  # the second time every word comes from the cache
+        for text in ["The U.S. and us; Communiqué don’t the THE", "", "Путин ответил"]:
+            options = {"positions": True, "chars": True, "start_pos": 3, "start_char": 7, "mode": mode}
+            got = [(t.text, t.pos, t.startchar, t.endchar) for t in cached(text, **options)]
+            assert got == [(t.text, t.pos, t.startchar, t.endchar) for t in plain(text, **options)]
