@@ -26,6 +26,7 @@ import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from difflib import SequenceMatcher
 from typing import Any
 
@@ -34,7 +35,7 @@ import regex
 from whoosh import query as wq
 from whoosh.searching import Searcher
 
-from index.analysis import WORD_PATTERN, exact_word, text_analyzer
+from index.analysis import WORD_PATTERN, exact_word
 from index.errors import BadQuery
 from index.schema import DEFAULT_FIELD, EXACT_FIELD
 from search.engine import hit_from_stored
@@ -57,23 +58,28 @@ RARE_WORDS = 8
 # Source words an ellipsis may stand for (a quote joins parts of one answer, not of a whole address).
 MAX_OMISSION = 400
 # Source words that may lie between two matched parts of the quote without an ellipsis
-# beyond the quote's own unmatched words (changed or silently dropped words).
-SLACK = 6
+# beyond the quote's own unmatched words (changed or silently dropped words), plus half
+# the quote's length.
+SLACK = 12
 # Calibrated on tests/data/quotes.jsonl (see test_quote_eval): the press's edited quotes
 # score ≥ 0.6 with a run of ≥ 4 identical words; fabricated ones built from stock phrases
 # reach 0.45 at most, with runs of 3 ("we will not", "it is important").
 ALTERED_MIN_SCORE = 0.6
 ALTERED_MIN_RUN = 4
 # Cosine similarity (all-MiniLM-L6-v2) of the quote and the aligned source passage above which
-# a candidate is a paraphrase; fabricated quotes on the corpus's own themes reach ≈ 0.6.
+# a candidate is a paraphrase: on tests/data/quotes.jsonl fabricated quotes on the corpus's own
+# themes reach 0.66 at most, other translations of real passages 0.65–0.88.
 PARAPHRASE_MIN_SIMILARITY = 0.72
-# Candidates whose similarity is computed with the model (one encode call for all of them).
-PARAPHRASE_CANDIDATES = 8
+# Candidates whose similarity is computed with the model (one encode call for all of them),
+# and passages compared per candidate.
+PARAPHRASE_CANDIDATES = 6
+PASSAGE_WINDOWS = 4
 
 _WORD = regex.compile(WORD_PATTERN, regex.UNICODE | regex.MULTILINE | regex.DOTALL)
 # An omission: …, ..., . . ., or any of them in brackets or parentheses.
 _ELLIPSIS = re.compile(r"[\[(]\s*(?:…|\.\s*\.\s*\.)\s*[\])]|…|\.\s*\.\s*\.")
 _BRACKET = re.compile(r"\[[^\[\]]*\]")
+
 
 
 @dataclass(frozen=True)
@@ -227,7 +233,13 @@ def parse_quote(text: str) -> ParsedQuote:
 def source_words(text: str) -> tuple[list[str], list[tuple[int, int]]]:
     """The words of a source text as the exact field indexes them, and their character spans."""
     spans = [match.span() for match in _WORD.finditer(text)]
-    return [exact_word(text[start:end]) for start, end in spans], spans
+    return [_exact(text[start:end]) for start, end in spans], spans
+
+
+@lru_cache(maxsize=100_000)
+def _exact(word: str) -> str:
+    """exact_word, remembered: a corpus has far fewer distinct words than words."""
+    return exact_word(word)
 
 
 def _blocks(source: Sequence[str], quote: Sequence[str]) -> list[tuple[int, int, int]]:
@@ -258,7 +270,8 @@ def _window(quote: ParsedQuote, source: Sequence[str], norms: Sequence[str]) -> 
         si, sj, sn = clusters[-1][-1]
         source_gap = block[0] - (si + sn)
         quote_gap = block[1] - (sj + sn)
-        allowed = MAX_OMISSION if _has_ellipsis(quote, sj + sn, block[1]) else quote_gap + SLACK
+        # Silently dropped words grow with the length of the quote (an aside, a clause).
+        allowed = MAX_OMISSION if _has_ellipsis(quote, sj + sn, block[1]) else quote_gap + SLACK + len(norms) // 2
         if source_gap <= allowed:
             clusters[-1].append(block)
         else:
@@ -291,7 +304,7 @@ def align(quote: ParsedQuote, text: str) -> Alignment | None:
         return None
     low, high = window
     matcher = SequenceMatcher(None, source[low:high], norms, autojunk=False)
-    opcodes = _trimmed([list(op) for op in matcher.get_opcodes()])
+    opcodes = _trimmed([list(op) for op in matcher.get_opcodes()], quote)
     ops: list[DiffOp] = []
     matched = unexplained = longest = 0
     verbatim = True
@@ -323,11 +336,12 @@ def align(quote: ParsedQuote, text: str) -> Alignment | None:
     return Alignment(tuple(ops), score, verbatim, longest, span)
 
 
-def _trimmed(opcodes: list[list[Any]]) -> list[list[Any]]:
+def _trimmed(opcodes: list[list[Any]], quote: ParsedQuote) -> list[list[Any]]:
     """Opcodes without the source words before the quote starts and after it ends.
 
-    The window around the quote has margins: leading and trailing deletions are dropped,
-    and a change at either end keeps only as many source words as the quote has there.
+    The window around the quote has margins: leading and trailing deletions are dropped.
+    A change at either end is the quote's own addition (an insertion), except for an
+    editor's [bracketed] words, which stand for as many source words as they hold.
     """
     while opcodes and opcodes[0][0] == "delete":
         opcodes.pop(0)
@@ -336,10 +350,16 @@ def _trimmed(opcodes: list[list[Any]]) -> list[list[Any]]:
     if not opcodes:
         return opcodes
     first, last = opcodes[0], opcodes[-1]
-    if first[0] == "replace" and first[2] - first[1] > first[4] - first[3]:
-        first[1] = first[2] - (first[4] - first[3])
-    if last[0] == "replace" and last[2] - last[1] > last[4] - last[3]:
-        last[2] = last[1] + (last[4] - last[3])
+    for op, leading in ((first, True), (last, False)):
+        if op[0] != "replace":
+            continue
+        size = op[4] - op[3]
+        if not all(word.bracketed for word in quote.words[op[3] : op[4]]):
+            op[0], size = "insert", 0
+        if leading:
+            op[1] = max(op[1], op[2] - size)
+        else:
+            op[2] = min(op[2], op[1] + size)
     return opcodes
 
 
@@ -355,33 +375,35 @@ def lexical_verdict(alignment: Alignment) -> str | None:
 # --- candidates
 
 
-def _rare_terms(searcher: Searcher, quote: ParsedQuote, limit: int = RARE_WORDS) -> list[str]:
-    """The quote's own words in the exact field, rarest first (words the corpus lacks are left out)."""
+def _rarest(searcher: Searcher, field_name: str, terms: Sequence[str], limit: int = RARE_WORDS) -> list[str]:
+    """The `limit` terms with the shortest posting lists in a field (terms the corpus lacks left out).
+
+    Rare words pick out the passage, and their postings are short: the OR query stays a few
+    milliseconds whatever the corpus size, where common words would score most documents.
+    """
     reader = searcher.reader()
-    frequencies: dict[str, int] = {}
-    for word in quote.words:
-        if word.bracketed or word.norm in frequencies:
-            continue
-        frequencies[word.norm] = reader.doc_frequency(EXACT_FIELD, word.norm)
-    found = [(count, word) for word, count in frequencies.items() if count]
-    return [word for _, word in sorted(found)[:limit]]
+    found = [(reader.doc_frequency(field_name, term), term) for term in dict.fromkeys(terms)]
+    return [term for count, term in sorted(found) if count][:limit]
 
 
-def _stems(quote: ParsedQuote) -> list[str]:
-    """The stemmed content words of the quote (stop words dropped), once each."""
+def _stems(searcher: Searcher, quote: ParsedQuote) -> list[str]:
+    """The stemmed content words of the quote (stop words dropped), by the index's own analyser."""
     text = " ".join(quote.text[w.start : w.end] for w in quote.words if not w.bracketed)
-    return list(dict.fromkeys(token.text for token in text_analyzer()(text)))
+    analyzer = searcher.schema[DEFAULT_FIELD].analyzer
+    return [token.text for token in analyzer(text, mode="query")]
 
 
 def candidate_docs(searcher: Searcher, quote: ParsedQuote, limit: int = CANDIDATES) -> list[int]:
-    """Documents that may hold the quote: the best by its rare exact words, then by its stems."""
+    """Documents that may hold the quote: the best by its rare exact words, then by its rare stems."""
+    exact = _rarest(searcher, EXACT_FIELD, [w.norm for w in quote.words if not w.bracketed])
+    stems = _rarest(searcher, DEFAULT_FIELD, _stems(searcher, quote))
     docs: dict[int, None] = {}
-    for field_name, terms in ((EXACT_FIELD, _rare_terms(searcher, quote)), (DEFAULT_FIELD, _stems(quote))):
+    for field_name, terms in ((EXACT_FIELD, exact), (DEFAULT_FIELD, stems)):
         if not terms:
             continue
         q = wq.Or([wq.Term(field_name, term) for term in terms])
-        for docnum in searcher.search(q, limit=limit).docs():
-            docs.setdefault(int(docnum), None)
+        for hit in searcher.search(q, limit=limit):
+            docs.setdefault(int(hit.docnum), None)
     return list(docs)
 
 
@@ -440,23 +462,52 @@ def find_quote(
             undecided.append(candidate)
         else:
             judged.append((verdict, candidate.alignment.score, candidate))
-    if similarity is not None and undecided:
-        undecided.sort(key=lambda c: -c.alignment.score)
-        undecided = undecided[:PARAPHRASE_CANDIDATES]
-        passages = [_passage(c) for c in undecided]
-        for candidate, value in zip(undecided, similarity(quote.text, passages)):
-            if value >= PARAPHRASE_MIN_SIMILARITY:
-                judged.append((PARAPHRASE, float(value), candidate))
+    # Meaning is weighed only when the words found nothing: a quote with a verbatim or altered
+    # source needs no paraphrases of it, and the model is the slow part (≈ 20 ms a passage).
+    if similarity is not None and undecided and not judged:
+        judged.extend(_paraphrases(quote, undecided, similarity))
     judged.sort(key=lambda item: (VERDICTS.index(item[0]), -item[1]))
     matches = tuple(_match(verdict, score, candidate) for verdict, score, candidate in judged[:limit])
     return QuoteResult(text, matches, time.perf_counter() - started)
 
 
-def _passage(candidate: _Candidate) -> str:
-    """The aligned stretch of a candidate's text, what its meaning is compared on."""
-    start, end = candidate.alignment.span
+def _paraphrases(quote: ParsedQuote, undecided: list[_Candidate], similarity: Similarity) -> list[tuple[str, float, _Candidate]]:
+    """The candidates whose best passage is close enough in meaning to the quote, with that similarity."""
+    best = sorted(undecided, key=lambda c: -c.alignment.score)[:PARAPHRASE_CANDIDATES]
+    passages = [_passages(c, quote.own_words) for c in best]
+    flat = [text for texts in passages for text in texts]
+    values = list(similarity(quote.text, flat)) if flat else []
+    found: list[tuple[str, float, _Candidate]] = []
+    offset = 0
+    for candidate, texts in zip(best, passages):
+        value = max(values[offset : offset + len(texts)], default=0.0)
+        offset += len(texts)
+        if value >= PARAPHRASE_MIN_SIMILARITY:
+            found.append((PARAPHRASE, float(value), candidate))
+    return found
+
+
+def _passages(candidate: _Candidate, length: int) -> list[str]:
+    """Stretches of a candidate's text as long as the quote, around where its words were found.
+
+    Another translation shares few words with the source, so the aligned span may be off by
+    a sentence: windows overlapping by half around it are compared, at most PASSAGE_WINDOWS.
+    """
     text = candidate.stored.get("text", "")
-    return text[start:end] if end > start else text
+    spans = [match.span() for match in _WORD.finditer(text)]
+    if len(spans) <= length:
+        return [text]
+    start_char, end_char = candidate.alignment.span
+    first = next((i for i, (start, _) in enumerate(spans) if start >= start_char), 0)
+    last = next((i for i, (_, end) in enumerate(spans) if end >= end_char), len(spans) - 1)
+    stride = max(1, length // 2)
+    begin = max(0, first - length)
+    windows: list[str] = []
+    for low in range(begin, min(last + 1, len(spans) - length + 1), stride):
+        windows.append(text[spans[low][0] : spans[min(low + length, len(spans)) - 1][1]])
+        if len(windows) == PASSAGE_WINDOWS:
+            break
+    return windows or [text[spans[-length][0] :]]
 
 
 def _match(verdict: str, score: float, candidate: _Candidate) -> QuoteMatch:
