@@ -13,11 +13,12 @@ import re
 from itertools import accumulate
 from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import regex
 
-from index.analysis import NltkTokenizer
+from index.analysis import CASE_MARK, WORD_PATTERN, NltkTokenizer, case_term, exact_word
 
 # (analysed term, start char, end char) of one token of a text.
 Token = tuple[str, int, int]
@@ -275,3 +276,43 @@ def lead(text: str, chars: int = LEAD_CHARS) -> str:
 def highlight_all(text: str, terms: Collection[str], analyzer: Analyzer) -> str:
     """The whole text escaped, matches marked, line breaks kept (the transcript page)."""
     return mark(text, merge_spans(text, match_spans(text, terms, analyzer)))
+
+
+def phrase_spans(text: str, phrases: Collection[tuple[str, ...]]) -> list[Span]:
+    """One span per occurrence of each exact phrase, from its first word to its last: a quoted
+    phrase is marked as one run, its stop words included, punctuation between its words ignored.
+
+    Phrases hold exact-field terms (index.analysis.exact_word, or case_term for `case:` words),
+    so a phrase matches here exactly where the index matched it.
+    """
+    phrases = [phrase for phrase in phrases if phrase]
+    if not phrases or not text:
+        return []
+    words = [(match.group(), match.start(), match.end()) for match in _EXACT_WORD.finditer(text)]
+    folded = [_exact_term(word) for word, _, _ in words]
+    firsts = {phrase[0] for phrase in phrases}
+    spans: list[Span] = []
+    for i, (word, start, _) in enumerate(words):
+        if folded[i] not in firsts and _case_term(word) not in firsts:
+            continue
+        for phrase in phrases:
+            end = i + len(phrase)
+            if end <= len(words) and all(
+                (folded[i + k] == term) or (term.startswith(CASE_MARK) and _case_term(words[i + k][0]) == term)
+                for k, term in enumerate(phrase)
+            ):
+                spans.append((start, words[end - 1][2]))
+    return spans
+
+
+_EXACT_WORD = regex.compile(WORD_PATTERN, regex.UNICODE | regex.MULTILINE | regex.DOTALL)
+
+
+@lru_cache(maxsize=100_000)
+def _exact_term(word: str) -> str:
+    return exact_word(word)
+
+
+@lru_cache(maxsize=100_000)
+def _case_term(word: str) -> str | None:
+    return case_term(word)
