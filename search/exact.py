@@ -134,10 +134,17 @@ def exact_wildcard(core: str, *, case: bool = False) -> wq.Query:
 _EXPANDING = (wq.Wildcard, wq.Prefix, wq.FuzzyTerm, wq.TermRange, wq.Regex)
 
 
-def check_expansion(q: wq.Query | None, reader: IndexReader, *, limit: int = MAX_EXPANSION, seconds: float = EXPANSION_SECONDS) -> None:
-    """Raise BadQuery if a wildcard or range of `q` expands to too many terms or takes too long."""
+def check_expansion(
+    q: wq.Query | None, reader: IndexReader, *, limit: int | None = None, seconds: float | None = None
+) -> None:
+    """Raise BadQuery if a wildcard or range of `q` expands to too many terms or takes too long.
+
+    Counting stops at the limit, so the check costs at most what a refused query would have.
+    """
     if q is None:
         return
+    limit = MAX_EXPANSION if limit is None else limit
+    seconds = EXPANSION_SECONDS if seconds is None else seconds
     for leaf in _expanding(q):
         deadline = time.perf_counter() + seconds
         count = 0
