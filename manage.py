@@ -361,6 +361,54 @@ def search_command(
         _echo_response(response)
 
 
+# --- quote (search/quote.py) ---
+
+_DIFF_STYLES = {"delete": {"fg": "red", "strikethrough": True}, "insert": {"fg": "green", "underline": True}}
+
+
+@cli.command("quote")
+@click.argument("text")
+@click.option("--limit", type=click.IntRange(1, 50), default=10, show_default=True, help="Sources to list at most.")
+@click.option("--json", "as_json", is_flag=True, help="Print the API JSON of /api/quote (DESIGN §5).")
+@click.pass_obj
+def quote_command(settings: Settings, text: str, limit: int, as_json: bool) -> None:
+    """Find the source of a (possibly altered) quote: score, verdict and word diff of each source."""
+    import json
+
+    from index.errors import IndexMissing
+    from search.engine import Engine
+    from search.errors import BadQuery
+
+    try:
+        with Engine(settings.index_dir) as engine:
+            result = engine.find_quote(text, limit=limit)
+    except BadQuery as error:
+        raise click.UsageError(error.message) from None
+    except IndexMissing as error:
+        raise click.UsageError(str(error)) from None
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+        return
+    if not result.matches:
+        click.echo("No source found: no utterance has these words, or one close to them.")
+    for match in result.matches:
+        who = ", ".join(part for part in (match.speaker, match.role) if part) or "narration"
+        click.echo(f"{match.verdict.upper()} {match.score:.2f}  {match.transcript_id}:{match.seq}  {match.date}  {who}")
+        click.echo(f"  {match.title}")
+        if match.verdict != "paraphrase":
+            click.echo("  " + " ".join(_diff_part(op.op, op.quote, op.source) for op in match.diff))
+
+
+def _diff_part(op: str, quote: str, source: str) -> str:
+    """One diff step for a terminal: omitted words struck out, added ones underlined, changes as [source→quote]."""
+    if op == "equal":
+        return source
+    if op == "replace":
+        return click.style(f"[{source} → {quote}]", fg="yellow")
+    shown = source if op == "delete" else quote
+    return click.style(("[…] " if quote == "…" else "") + shown, **_DIFF_STYLES[op])
+
+
 # --- bench (bench/) ---
 
 

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from whoosh import query as wq
 from whoosh.searching import Searcher
@@ -40,6 +40,9 @@ from search import query as query_language
 from search.query import ParsedQuery, make_parser
 from search.suggest import suggest
 from search.types import Hit, SearchRequest, SearchResponse
+
+if TYPE_CHECKING:
+    from search.quote import QuoteResult
 
 log = logging.getLogger(__name__)
 
@@ -331,6 +334,15 @@ class Engine:
         if not fast:  # another tokenizer: kwic's word-start rules might not hold
             return lambda text: highlight.match_spans(text, terms, tokens)
         return kwic.span_finder(terms, tokens)
+
+    def find_quote(self, text: str, limit: int = 10) -> "QuoteResult":
+        """The sources of a quote (search.quote); paraphrases too where semantic search is ready."""
+        from search.quote import embedder_similarity, find_quote
+
+        semantic = self.semantic_index()
+        similarity = None if hybrid.unavailable_reason(semantic) else embedder_similarity(semantic.embedder)
+        with self.view() as view:
+            return find_quote(view.searcher, text, limit=limit, similarity=similarity)
 
     def similar(self, utterance_id: str, limit: int = 10) -> list[Hit]:
         """Utterances of other transcripts nearest in meaning to one utterance ("more like this")."""

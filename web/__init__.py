@@ -47,7 +47,7 @@ SECURITY_HEADERS = {
 
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> Flask:
     """The Flask app: opens the index once (or later, once it exists) and registers pages and API."""
-    from web import api, views
+    from web import api, quote, views  # noqa: F401 (quote adds its routes to both blueprints)
 
     settings = settings or Settings.from_env()
     app = Flask(__name__)
