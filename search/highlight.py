@@ -122,12 +122,34 @@ class _CachedTokens:
 
 
 def match_spans(text: str, terms: Collection[str], analyzer: Analyzer) -> list[Span]:
-    """Character spans of the tokens of `text` whose analysed form is one of `terms`."""
+    """Character spans of the tokens of `text` whose analysed form is one of `terms`,
+    and of the exact phrases `terms` carries (HighlightTerms), sorted."""
+    phrases = getattr(terms, "phrases", ())
+    if phrases and text:
+        return sorted(phrase_spans(text, phrases) + match_spans(text, frozenset(terms), analyzer))
     if not terms or not text:
         return []
     if isinstance(analyzer, _CachedTokens):
         return analyzer.spans(text, terms)
     return [(start, end) for term, start, end in analyzer(text) if term in terms]
+
+
+class HighlightTerms(frozenset):  # type: ignore[type-arg]
+    """Stemmed terms to mark word by word, plus exact phrases to mark as one run each.
+
+    A frozenset of the stems, so every stage that passes terms along keeps working; the
+    phrases (tuples of exact-field terms) ride along for match_spans.
+    """
+
+    phrases: tuple[tuple[str, ...], ...]
+
+    def __new__(cls, terms: Iterable[str] = (), phrases: Iterable[tuple[str, ...]] = ()) -> "HighlightTerms":
+        made = super().__new__(cls, terms)
+        made.phrases = tuple(dict.fromkeys(phrases))
+        return made
+
+    def __bool__(self) -> bool:
+        return bool(self.phrases) or len(self) > 0
 
 
 def merge_spans(text: str, spans: Iterable[Span]) -> list[Span]:

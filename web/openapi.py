@@ -168,6 +168,43 @@ _SIMILAR = {
 }
 
 
+_QUOTE_RESULT = {
+    "type": "object",
+    "properties": {
+        "query": {"type": "string"},
+        "matches": {
+            "type": "array",
+            "description": "Source utterances, best first: verbatim, then altered, then paraphrase.",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "transcript_id": {"type": "string"},
+                    "seq": {"type": "integer"},
+                    "speaker": {"type": "string"},
+                    "role": {"type": "string"},
+                    "date": {"type": "string", "format": "date"},
+                    "title": {"type": "string"},
+                    "text": {"type": "string", "description": "The whole utterance."},
+                    "score": {"type": "number"},
+                    "verdict": {"type": "string", "enum": ["verbatim", "altered", "paraphrase"]},
+                    "diff": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "properties": {
+                                "op": {"type": "string", "enum": ["equal", "insert", "delete", "replace"]},
+                                "quote": {"type": "string"},
+                                "source": {"type": "string"},
+                            },
+                        },
+                    },
+                },
+            },
+        },
+    },
+}
+
+
 def _json(schema_ref: str, description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": {"$ref": schema_ref}}}}
 
@@ -253,6 +290,22 @@ def openapi_document(server_url: str) -> dict[str, Any]:
                     },
                 }
             },
+            "/api/quote": {
+                "get": {
+                    "summary": "Find the source of a quote: score, verdict and word diff of each source",
+                    "parameters": [
+                        _param(
+                            "q",
+                            "The quote as printed: … for omissions, [brackets] for inserted words.",
+                            {"type": "string", "maxLength": 2000},
+                        )
+                    ],
+                    "responses": {
+                        "200": _json("#/components/schemas/QuoteResult", "The sources found (none for a fabricated quote)."),
+                        "400": _json("#/components/schemas/Error", "No quote, or one too long."),
+                    },
+                }
+            },
             "/api/openapi.json": {
                 "get": {
                     "summary": "This description",
@@ -269,6 +322,7 @@ def openapi_document(server_url: str) -> dict[str, Any]:
                 "Transcript": _TRANSCRIPT,
                 "Trend": _TREND,
                 "Similar": _SIMILAR,
+                "QuoteResult": _QUOTE_RESULT,
             }
         },
     }
