@@ -51,6 +51,9 @@ VERDICTS = (VERBATIM, ALTERED, PARAPHRASE)
 # Longest quote read: a press quote is a sentence or a paragraph, and alignment is O(words).
 MAX_QUOTE_CHARS = 2_000
 MAX_QUOTE_WORDS = 300
+# Characters of a candidate's text that are aligned: far beyond any real utterance (the longest
+# utterance in the shared corpus has 83,859), and a bound on the work one hostile document costs.
+MAX_SOURCE_CHARS = 400_000
 # Candidate documents aligned per stage (exact rare words, stemmed words).
 CANDIDATES = 20
 # Rarest quote words that select the candidates: enough to survive a few edits.
@@ -297,7 +300,7 @@ def align(quote: ParsedQuote, text: str) -> Alignment | None:
     stand for (omissions marked with an ellipsis and words an insertion replaces excluded),
     so 1.0 is a verbatim quote and changed or silently dropped words lower it.
     """
-    source, spans = source_words(text)
+    source, spans = source_words(text[:MAX_SOURCE_CHARS])
     norms = [word.norm for word in quote.words]
     window = _window(quote, source, norms)
     if window is None:
