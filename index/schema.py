@@ -47,7 +47,7 @@ FACETS: tuple[FacetField, ...] = (
 FACET_BY_NAME: dict[str, FacetField] = {facet.name: facet for facet in FACETS}
 
 # Fields a user may name in the query language, e.g. `speaker:"Vladimir Putin"`.
-QUERY_FIELDS = ("text", "title", "speaker", "role", "place", "topic", "geography", "year")
+QUERY_FIELDS = ("text", "title", "speaker", "role", "place", "topic", "geography", "year", "case")
 DEFAULT_FIELD = "text"
 # The utterance text as written (case- and accent-folded, stop words kept, no stems): quoted words;
 # words with capitals are also indexed with their case (index.analysis.case_term) for `case:` queries.

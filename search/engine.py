@@ -331,7 +331,7 @@ class Engine:
         tokens = self.tokens
         items = getattr(self._analyzer, "items", ())
         fast = bool(items) and getattr(items[0], "pattern", None) == WORD_PATTERN
-        if not fast:  # another tokenizer: kwic's word-start rules might not hold
+        if not fast or getattr(terms, "phrases", ()):  # another tokenizer, or exact phrases to mark as runs
             return lambda text: highlight.match_spans(text, terms, tokens)
         return kwic.span_finder(terms, tokens)
 

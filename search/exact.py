@@ -23,7 +23,7 @@ from whoosh.reading import IndexReader
 
 from index.analysis import CASE_MARK, WORD_PATTERN, case_term, exact_word, fold_accents
 from index.schema import EXACT_FIELD
-from index.errors import BadQuery  # search.errors after the structure merge
+from search.errors import BadQuery
 
 # The query language's name for case-sensitive words and phrases: `case:US`, `case:"the West"`.
 CASE_FIELD = "case"

@@ -22,7 +22,7 @@ from whoosh.searching import Searcher
 
 from index.schema import FACETS, day_number
 from index.stored import hit_fields, stored_text
-from search import highlight
+from search import exact, highlight
 from search.columns import Columns
 from search.facets import combine, facet_masks, facet_result
 from search.scoring import FieldLengths, tree_ids, tree_scores
@@ -76,6 +76,7 @@ def match_documents(
 
     With `lengths`, word queries (and/or/not) are scored a block at a time (search.scoring): same scores.
     """
+    exact.check_expansion(q, searcher.reader())  # wildcards and ranges bounded before they expand
     matched = np.zeros(size, dtype=bool)
     scores = np.zeros(size, dtype=np.float64) if scored else None
     context = searcher.context(needs_current=scored)

@@ -25,8 +25,10 @@ from whoosh import fields, qparser, query
 from whoosh.reading import IndexReader
 
 from index.analysis import STOP_WORDS
-from index.schema import DEFAULT_FIELD, QUERY_FIELDS
+from index.schema import DEFAULT_FIELD, EXACT_FIELD, QUERY_FIELDS
+from search import exact
 from search.errors import BadQuery
+from search.highlight import HighlightTerms
 
 BINARY_OPERATORS = ("AND", "OR", "ANDNOT", "ANDMAYBE")
 NOT_OPERATOR = "NOT"
@@ -355,6 +357,7 @@ def parse(text: str) -> ParsedQuery:
         raise BadQuery(
             f'unclosed quote at position {quote}: end the phrase with another " or remove the quote', quote
         )
+    exact.check_limits(text)  # before reading the tree: 990 nested parentheses must not recurse
     tokens = _tokens(text)
     _check_parentheses(tokens)
     _check_operators(tokens)
@@ -428,12 +431,19 @@ def plain_text(text: str | ParsedQuery) -> str:
     return " ".join(kept)
 
 
+def leaf_is_quoted(leaf: Leaf) -> bool:
+    """Whether a leaf is a quoted word or phrase (matched as written, search.exact)."""
+    return isinstance(leaf, Phrase)
+
+
 def only_stop_words(text: str | ParsedQuery) -> bool:
     """True if every word of the query is too common to be indexed ("the", "and" …)."""
     try:
-        found = [word.word.casefold() for word in text_words(text)]
+        tree = _read(text).tree
     except BadQuery:
         return False
+    # Quoted words match as written, stop words included ("the" in quotes is searchable).
+    found = [word.word.casefold() for leaf in leaves(tree) if not leaf_is_quoted(leaf) for word in _leaf_words(leaf)]
     return bool(found) and all(word in STOP_WORDS for word in found)
 
 
@@ -458,8 +468,38 @@ def _errors(q: query.Query) -> Iterator[query.Query]:
         yield from _errors(child)
 
 
+def exact_leaf(leaf: Leaf) -> query.Query | None:
+    """The exact-field query of a text leaf that wants words as written, else None (stemmed).
+
+    Quoted words and phrases, wildcards and every `case:` leaf go to the exact field
+    (search.exact); a plain unquoted word stays stemmed.
+    """
+    if isinstance(leaf, Range) or leaf.field not in (DEFAULT_FIELD, exact.CASE_FIELD):
+        return None
+    case = leaf.field == exact.CASE_FIELD
+    if isinstance(leaf, Phrase):
+        made = exact.exact_phrase(leaf.core, leaf.slop, case=case)
+    elif leaf.wildcard:
+        made = exact.exact_wildcard(leaf.core, case=case)
+    elif case:
+        made = exact.exact_phrase(leaf.core, case=True)
+    else:
+        return None
+    boost = _BOOST_TAIL.search(leaf.syntax)
+    if boost is not None and made is not query.NullQuery:
+        made.boost = float(boost.group(1))
+    return made
+
+
+_BOOST_TAIL = re.compile(r"\^([\d.]+)(?:~\d*)?$")
+
+
 def leaf_query(leaf: Leaf, parser: qparser.QueryParser) -> query.Query:
-    """One leaf as a Whoosh query: analysed by its field's analyser (a stop word gives a null query)."""
+    """One leaf as a Whoosh query: analysed by its field's analyser (a stop word gives a null query),
+    or on the exact field when it wants words as written (exact_leaf)."""
+    made = exact_leaf(leaf)
+    if made is not None:
+        return made
     try:
         parsed = parser.parse(leaf.syntax)
     except Exception as error:  # Whoosh raises assorted types on odd input
@@ -495,11 +535,17 @@ def parse_query(text: str, parser: qparser.QueryParser) -> query.Query | None:
     return whoosh_query(parse(text.strip()), parser)
 
 
-def highlight_terms(parsed: ParsedQuery, parser: qparser.QueryParser, reader: IndexReader) -> frozenset[str]:
-    """Analysed text-field terms a hit may contain (not those under NOT), wildcards expanded against the index."""
+def highlight_terms(parsed: ParsedQuery, parser: qparser.QueryParser, reader: IndexReader) -> HighlightTerms:
+    """Analysed text-field terms a hit may contain (not those under NOT), wildcards expanded against the
+    index, and the exact phrases to mark as one run each (quoted phrases, wildcard words as written)."""
     found: set[str] = set()
+    phrases: list[tuple[str, ...]] = []
     for leaf in leaves(parsed.tree, positive=True):
-        if leaf.field != DEFAULT_FIELD:
+        if leaf.field not in (DEFAULT_FIELD, exact.CASE_FIELD):
+            continue
+        made = exact_leaf(leaf)
+        if made is not None:
+            phrases.extend(_exact_phrases(made, reader))
             continue
         for part in leaf_query(leaf, parser).leaves():
             if part.field() != DEFAULT_FIELD:
@@ -507,4 +553,24 @@ def highlight_terms(parsed: ParsedQuery, parser: qparser.QueryParser, reader: In
             for field, term in part.expanded_terms(reader, phrases=True):
                 if field == DEFAULT_FIELD:
                     found.add(term.decode("utf-8") if isinstance(term, bytes) else term)
-    return frozenset(found)
+    return HighlightTerms(found, phrases)
+
+
+# Words of one wildcard marked in snippets: past this many, the rarest are left unmarked.
+_MAX_MARKED_EXPANSIONS = 500
+
+
+def _exact_phrases(q: query.Query, reader: IndexReader) -> list[tuple[str, ...]]:
+    """The exact-field word sequences a query matches: its phrase, its word, or its wildcard's words."""
+    if isinstance(q, query.Phrase):
+        return [tuple(q.words)]
+    if isinstance(q, query.Term):
+        return [(q.text,)]
+    if isinstance(q, (query.Prefix, query.Wildcard)):
+        found = []
+        for count, term in enumerate(q._btexts(reader)):
+            if count >= _MAX_MARKED_EXPANSIONS:
+                break
+            found.append((term.decode("utf-8") if isinstance(term, bytes) else term,))
+        return found
+    return []

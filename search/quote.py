@@ -36,9 +36,9 @@ from whoosh import query as wq
 from whoosh.searching import Searcher
 
 from index.analysis import WORD_PATTERN, exact_word
-from index.errors import BadQuery
 from index.schema import DEFAULT_FIELD, EXACT_FIELD
-from search.engine import hit_from_stored
+from index.stored import hit_fields, stored_text
+from search.errors import BadQuery
 
 log = logging.getLogger(__name__)
 
@@ -454,7 +454,7 @@ def find_quote(
     reader = searcher.reader()
     for doc in candidate_docs(searcher, quote):
         stored = reader.stored_fields(doc)
-        alignment = align(quote, stored.get("text", ""))
+        alignment = align(quote, stored_text(stored))
         if alignment is not None:
             candidates.append(_Candidate(doc, stored, alignment))
     judged: list[tuple[str, float, _Candidate]] = []
@@ -496,7 +496,7 @@ def _passages(candidate: _Candidate, length: int) -> list[str]:
     Another translation shares few words with the source, so the aligned span may be off by
     a sentence: windows overlapping by half around it are compared, at most PASSAGE_WINDOWS.
     """
-    text = candidate.stored.get("text", "")
+    text = stored_text(candidate.stored)
     spans = [match.span() for match in _WORD.finditer(text)]
     if len(spans) <= length:
         return [text]
@@ -514,15 +514,15 @@ def _passages(candidate: _Candidate, length: int) -> list[str]:
 
 
 def _match(verdict: str, score: float, candidate: _Candidate) -> QuoteMatch:
-    hit = hit_from_stored(candidate.stored, score=score, snippet="")
+    fields = hit_fields(candidate.stored)
     return QuoteMatch(
-        transcript_id=hit.transcript_id,
-        seq=hit.seq,
-        speaker=hit.speaker,
-        role=hit.role,
-        date=hit.date.isoformat(),
-        title=hit.title,
-        text=candidate.stored.get("text", ""),
+        transcript_id=fields["transcript_id"],
+        seq=fields["seq"],
+        speaker=fields["speaker"],
+        role=fields["role"],
+        date=fields["date"].isoformat(),
+        title=fields["title"],
+        text=stored_text(candidate.stored),
         score=score,
         verdict=verdict,
         diff=candidate.alignment.ops,

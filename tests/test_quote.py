@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from index.errors import BadQuery
-from index.writer import open_index
+from search.errors import BadQuery
+from index.reader import open_index
 from search.quote import (
     ALTERED,
     VERBATIM,

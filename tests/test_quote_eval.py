@@ -21,7 +21,7 @@ import pytest
 from whoosh.searching import Searcher
 
 from index.reindex import reindex
-from index.writer import open_index
+from index.reader import open_index
 from search.quote import ALTERED, VERBATIM, Similarity, embedder_similarity, find_quote
 from search.semantic import MiniLMEmbedder, semantic_available
 

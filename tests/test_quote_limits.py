@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from whoosh import query as wq
 
-from index.writer import open_index
+from index.reader import open_index
 from search import exact
 from search.errors import BadQuery
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import jsonify, render_template, request
 
-from index.errors import BadQuery
+from search.errors import BadQuery
 from search.quote import MAX_QUOTE_CHARS, PARAPHRASE
 from web import current_engine
 from web.api import bp as api
@@ -46,4 +46,4 @@ def quote_page() -> Any:
 def _paraphrase_on(engine: Any) -> bool:
     from search import hybrid
 
-    return hybrid.unavailable_reason(engine) is None
+    return hybrid.unavailable_reason(engine.semantic_index()) is None
