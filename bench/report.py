@@ -75,6 +75,8 @@ class BenchResult:
     semantic: Latency | None = None
     hybrid: Latency | None = None
     embed_seconds: float | None = None
+    # The quote finder (bench.quotes): press-style quotes cut from the corpus, words only.
+    quote: Latency | None = None
     machine: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -131,6 +133,9 @@ class BenchResult:
             result.update(_latency_keys("semantic", self.semantic))
             result.update(_latency_keys("hybrid", self.hybrid))
             result["embed_seconds"] = round(self.embed_seconds or 0.0, 3)
+        if self.quote is not None:
+            result.update(_latency_keys("quote", self.quote))
+            result["quote_runs"] = self.quote.runs
         result["kinds"] = kind_medians(self.queries)
         result["queries"] = [
             {
@@ -234,6 +239,11 @@ def format_table(result: BenchResult) -> list[str]:
             f"Semantic p50/p95 {figures['semantic_p50_ms']:.1f}/{figures['semantic_p95_ms']:.1f} ms, "
             f"hybrid {figures['hybrid_p50_ms']:.1f}/{figures['hybrid_p95_ms']:.1f} ms "
             f"(embedding took {figures['embed_seconds']:.0f} s)"
+        )
+    if "quote_p50_ms" in figures:
+        lines.append(
+            f"Quote finder p50/p95 {figures['quote_p50_ms']:.1f}/{figures['quote_p95_ms']:.1f} ms "
+            f"over {figures['quote_runs']} lookups of quotes cut from the corpus"
         )
     lines.append("Median per kind (ms), ours / FTS5:")
     lines.extend(

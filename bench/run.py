@@ -38,6 +38,7 @@ from index.schema import build_schema, utterance_document
 from index.generations import current_generation_dir
 from index.reader import open_index
 from bench.queries import QUERIES, SEMANTIC_KINDS, BenchQuery
+from bench.quotes import quote_seconds, sample_quotes
 from bench.report import BenchResult, Latency, QueryTiming, format_table, load_average, machine_info
 from search.engine import Engine
 from bench.fts5 import build_fts5, fts5_request_json, open_fts5
@@ -397,6 +398,9 @@ def _run(
             fts5_totals = _totals(theirs, len(requests))
         finally:
             connection.close()
+        say("timing the quote finder")
+        quotes = sample_quotes(first_copy)
+        quote_latency = Latency.of([seconds * 1000 for seconds in quote_seconds(engine, quotes, repeat)]) if quotes else None
         semantic_figures: tuple[Latency | None, Latency | None, float | None] = (None, None, None)
         if semantic:
             say("embedding and timing semantic and hybrid requests")
@@ -429,6 +433,7 @@ def _run(
         semantic=semantic_figures[0],
         hybrid=semantic_figures[1],
         embed_seconds=semantic_figures[2],
+        quote=quote_latency,
         machine=machine_info(load_at_start),
     )
 

@@ -50,6 +50,8 @@ def test_bench_json_at_a_tiny_scale(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     browse = [q for q in figures["queries"] if q["params"] == {"q": ""}]
     assert browse and browse[0]["total"] == browse[0]["fts5_total"] == 2 * utterances
     assert "semantic_p50_ms" not in figures
+    assert 0 < figures["quote_p50_ms"] <= figures["quote_p95_ms"] <= figures["quote_max_ms"]
+    assert figures["quote_runs"] == 40  # bench.quotes.QUOTES, one timed round
 
 
 def test_bench_table_names_both_engines(tmp_path: Path) -> None:
@@ -58,6 +60,7 @@ def test_bench_table_names_both_engines(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "Verbatim" in result.stdout and "FTS5" in result.stdout
     assert "request p95 (ms)" in result.stdout
+    assert "Quote finder p50/p95" in result.stdout
 
 
 def test_bench_rejects_a_folder_without_transcripts(tmp_path: Path) -> None:

@@ -130,3 +130,18 @@ def test_find_quote_on_an_index(index_dir: Path):
     assert top["speaker"] == "John Kerry" and top["date"] == "2013-05-07"
     assert top["diff"][1] == {"op": "delete", "quote": "…", "source": "both"}
     assert [m.verdict for m in fabricated.matches if m.verdict in (VERBATIM, ALTERED)] == []
+
+
+def test_bench_quotes_are_found_verbatim_in_their_corpus(tmp_path: Path):
+    from bench.quotes import sample_quotes
+    from index.parse import iter_transcripts
+    from index.reindex import index_transcripts
+    from settings import DEFAULT_SAMPLES
+
+    transcripts = list(iter_transcripts([DEFAULT_SAMPLES]))
+    index_transcripts(tmp_path / "index", transcripts)
+    quotes = sample_quotes(transcripts, count=6)
+    assert len(quotes) == 6 and any("…" in q for q in quotes)
+    with open_index(tmp_path / "index").searcher() as searcher:
+        for text in quotes:
+            assert find_quote(searcher, text).matches[0].verdict == VERBATIM, text
