@@ -36,6 +36,7 @@ EXPANSION_SECONDS = 0.25
 
 _WORD = re.compile(WORD_PATTERN)
 _NEGATIVE_SLOP = re.compile(r'(?<=["\w*])~\s*-')
+_QUOTED = re.compile(r'"[^"]*"')
 _BOOST = re.compile(r"\^([^\s()\"]*)")
 _FUZZY = re.compile(r'(?:^|(?<=[\s(]))(?:\w+:)?([^\s()"~^:]+)~([^\s()^]*)')
 
@@ -63,6 +64,8 @@ def check_limits(text: str) -> None:
             "remove the extra parentheses",
             deepest_at,
         )
+    # Inside quotes, ^ and ~ are just characters of the phrase: only the syntax around phrases counts.
+    text = _QUOTED.sub(lambda match: '"' + " " * (len(match.group()) - 2) + '"', text)
     negative = _NEGATIVE_SLOP.search(text)
     if negative:
         raise BadQuery(

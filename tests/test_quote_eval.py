@@ -25,7 +25,7 @@ from index.reader import open_index
 from search.quote import ALTERED, VERBATIM, Similarity, embedder_similarity, find_quote
 from search.semantic import MiniLMEmbedder, semantic_available
 
-pytestmark = pytest.mark.corpus
+pytestmark = [pytest.mark.corpus, pytest.mark.slow]  # indexes the whole corpus (≈ 40 s)
 log = logging.getLogger(__name__)
 
 QUOTES = Path(__file__).parent / "data" / "quotes.jsonl"

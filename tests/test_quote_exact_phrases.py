@@ -22,7 +22,7 @@ from index.reindex import reindex
 from search.engine import Engine
 from search.types import SearchRequest
 
-pytestmark = pytest.mark.corpus
+pytestmark = [pytest.mark.corpus, pytest.mark.slow]  # indexes the whole corpus (≈ 40 s)
 
 _WORD = re.compile(WORD_PATTERN)
 

@@ -74,3 +74,9 @@ def test_an_expansion_over_its_time_budget_is_refused(index_dir: Path):
 def test_the_api_refuses_a_range_over_the_whole_vocabulary(client, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setattr(exact, "MAX_EXPANSION", 5)
     assert "more than 5 different words" in error_of(client, "[a TO z]")
+
+
+def test_carets_and_tildes_inside_quotes_are_part_of_the_phrase():
+    exact.check_limits('"a^nan b~5" Geneva')  # no error: the phrase's own characters
+    with pytest.raises(BadQuery, match="negative"):
+        exact.check_limits('"a^nan b~5"~-1')
