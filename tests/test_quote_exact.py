@@ -89,3 +89,14 @@ def test_a_quoted_phrase_is_marked_as_one_run(index_dir):
     with Engine(index_dir) as engine:
         (hit,) = engine.search(SearchRequest(q='"war on terror"')).hits
     assert "<mark>war on terror</mark>" in hit.snippet
+
+
+def test_kwic_and_the_transcript_page_mark_a_quoted_phrase_as_one_run(index_dir):
+    from search.engine import Engine
+
+    text = "Cooperation in the war on terror matters to both our countries."
+    with Engine(index_dir) as engine:
+        finder = engine.span_finder('"war on terror"')
+        assert [text[s:e] for s, e in finder(text)] == ["war on terror"]
+        marked = engine.transcript_matches("t-kerry", '"war on terror"')
+    assert marked[3] == "Cooperation in the <mark>war on terror</mark> matters to both our countries."
