@@ -53,7 +53,9 @@ def _parse_summary(transcript: object) -> list[str]:
     details = [transcript.place or "no place", f"{len(transcript.utterances)} utterances"]
     if transcript.topics:
         details.append("topics: " + ", ".join(transcript.topics))
-    lines = [f"{transcript.id}  {transcript.date.isoformat()}  {transcript.title}", "  " + " · ".join(details)]
+    if transcript.meta:
+        details.append(", ".join(f"{name}={value}" for name, value in transcript.meta.items()))
+    lines = [f"{transcript.id}  {transcript.date_text}  {transcript.title}", "  " + " · ".join(details)]
     turns = Counter((u.speaker, u.role, u.kind) for u in transcript.utterances)
     for (speaker, role, kind), count in turns.most_common():
         who = f"{speaker} ({role})" if speaker and role else speaker or "(narration)"
@@ -66,7 +68,19 @@ def _parse_summary(transcript: object) -> list[str]:
 @click.option("--json", "as_json", is_flag=True, help="One JSON transcript per line (DESIGN §1 fields).")
 @click.pass_context
 def parse_command(ctx: click.Context, paths: tuple[Path, ...], as_json: bool) -> None:
-    """Parse transcript files or folders without indexing; failures go to stderr as path:line: reason."""
+    """Parse transcript files or folders without indexing; failures go to stderr as path:line: reason.
+
+    \b
+    Forms read (README, "Bring your own corpus"):
+      .txt / .html   pages of the site (one transcript each)
+      .jsonl         one utterance per line; .json: an array of them or {"utterances": [...]}
+      .csv / .tsv    one utterance per row under a header row
+      keys/columns   transcript_id, text (required); title, date (2011, 2011-09 or 2011-09-21),
+                     speaker, role, place, topics, geography, seq, time, section, summary, url,
+                     persons (optional); any other key is kept as metadata
+      manifest.tsv   (or .csv) with a file column: each listed .txt is one speech, the row its fields
+      verbatim.toml  maps your column names to fields ([fields]) and declares facets ([facets])
+    """
     import json
 
     from index.errors import TranscriptParseError
@@ -101,31 +115,38 @@ def _count(number: int, word: str) -> str:
 @cli.command("reindex")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--full", is_flag=True, help="Rebuild from scratch beside the old index, then swap it in.")
-@click.pass_obj
-def reindex_command(settings: Settings, paths: tuple[Path, ...], full: bool) -> None:
+@click.option("--prune", is_flag=True, help="Allow removing more than half of the indexed transcripts (files no longer under PATHS).")
+@click.pass_context
+def reindex_command(ctx: click.Context, paths: tuple[Path, ...], full: bool, prune: bool) -> None:
     """Parse and index transcript files and folders (default: the bundled samples/).
 
     Incremental: only new and changed files are parsed, removed ones are deleted; the
     index then holds exactly the files under PATHS. Readers see the old index until the
-    new one is complete.
+    new one is complete. A file that fails keeps the version indexed before; failures are
+    printed as path:line: reason and make the exit status 1 (after publishing what parsed).
+    The input forms (site pages, .jsonl, .json, .csv/.tsv, .txt speeches with a manifest,
+    verbatim.toml) are described in the README, "Bring your own corpus".
     """
     import sys
 
-    from index.errors import IndexLocked
+    from index.errors import IndexLocked, PruneRefused
     from index.reindex import reindex
 
+    settings: Settings = ctx.obj
     try:
         summary = reindex(
-            settings.index_dir, list(paths) or [DEFAULT_SAMPLES], full=full, progress=sys.stderr.isatty()
+            settings.index_dir, list(paths) or [DEFAULT_SAMPLES], full=full, progress=sys.stderr.isatty(), prune=prune
         )
     except FileNotFoundError as error:
         reason = error.args[0] if error.args else str(error)
-        raise click.UsageError(f"{reason}. Give transcript files (.txt, .jsonl) or folders that hold them.") from None
-    except IndexLocked as error:
+        raise click.UsageError(
+            f"{reason}. Give transcript files (.txt, .html, .jsonl, .json, .csv, .tsv) or folders that hold them."
+        ) from None
+    except (IndexLocked, PruneRefused) as error:
         raise click.ClickException(str(error)) from None
     except OSError as error:  # e.g. no permission to write the index folder
         raise click.ClickException(f"cannot update the index at {settings.index_dir}: {error}") from None
-    for line in summary.skipped:
+    for line in (*summary.skipped, *summary.problems):
         click.echo(line, err=True)
     click.echo(
         f"Index {settings.index_dir} ({summary.generation}): {_count(summary.transcripts, 'transcript')}, "
@@ -138,6 +159,12 @@ def reindex_command(settings: Settings, paths: tuple[Path, ...], full: bool) -> 
         f"{_count(summary.written, 'utterance')} written{' (full rebuild)' if summary.full else ''} "
         f"in {summary.seconds:.1f} s."
     )
+    if summary.kept:
+        click.echo(f"Kept the indexed version of {_count(summary.kept, 'file')} that failed or changed without parsing.")
+    if summary.problems:
+        click.echo(f"{_count(len(summary.problems), 'bad line')} skipped (listed above).")
+    if summary.failed:
+        ctx.exit(1)
 
 
 @cli.command("stats")
@@ -157,6 +184,9 @@ def stats_command(settings: Settings, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(stats.to_dict(), indent=2))
         return
+    if stats.empty:
+        click.echo(f"The index at {stats.index_dir} is empty: index transcripts with `python manage.py reindex PATH…`.")
+        return
     dates = f"{stats.first_date} to {stats.last_date}" if stats.first_date else "none"
     for label, value in (
         ("Index", f"{stats.index_dir} ({stats.generation})"),
@@ -165,8 +195,9 @@ def stats_command(settings: Settings, as_json: bool) -> None:
         ("Speakers", f"{stats.speakers:,}"),
         ("Dates", dates),
         ("Size", f"{stats.index_bytes / 1e6:.1f} MB ({stats.disk_bytes / 1e6:.1f} MB on disk)"),
+        *((f"Facet {name}", f"{count:,} values") for name, count in stats.facets.items()),
     ):
-        click.echo(f"{label + ':':<13}{value}")
+        click.echo(f"{label + ':':<13} {value}" if len(label) > 11 else f"{label + ':':<13}{value}")
 
 # --- fetch (index/fetch.py) ---
 
@@ -286,6 +317,8 @@ def _echo_response(response: object) -> None:
 @click.option("--place", multiple=True, help="Only this place (repeatable).")
 @click.option("--topic", multiple=True, help="Only this topic (repeatable).")
 @click.option("--geography", multiple=True, help="Only this country or region (repeatable).")
+@click.option("--filter", "named_filters", multiple=True, metavar="NAME=VALUE",
+              help="Only this value of any facet, built-in or declared by the corpus, e.g. country=NOR (repeatable).")
 @click.option("--from", "date_from", default="", metavar="YYYY-MM-DD", help="From this day on.")
 @click.option("--to", "date_to", default="", metavar="YYYY-MM-DD", help="Up to this day.")
 @click.option("--sort", default="relevance", help="relevance, date or -date (newest first).")
@@ -294,13 +327,6 @@ def _echo_response(response: object) -> None:
 @click.option("--mode", default="keyword", help="keyword, semantic or hybrid.")
 @click.option("--facet-limit", default="50", metavar="N", help="Values per facet (0 for all).")
 @click.option("--json", "as_json", is_flag=True, help="Print the API JSON (DESIGN §5).")
-@click.option(
-    "--index",
-    "index_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Index directory (overrides the group option and $VERBATIM_INDEX).",
-)
 @click.pass_obj
 def search_command(
     settings: Settings,
@@ -311,6 +337,7 @@ def search_command(
     place: tuple[str, ...],
     topic: tuple[str, ...],
     geography: tuple[str, ...],
+    named_filters: tuple[str, ...],
     date_from: str,
     date_to: str,
     sort: str,
@@ -319,7 +346,6 @@ def search_command(
     mode: str,
     facet_limit: str,
     as_json: bool,
-    index_dir: Path | None,
 ) -> None:
     """Search the index; QUERY may be "" to browse what the filters admit, newest first."""
     import json
@@ -337,6 +363,7 @@ def search_command(
         "place": place,
         "topic": topic,
         "geography": geography,
+        "filter": named_filters,
         "from": date_from,
         "to": date_to,
         "sort": sort,
@@ -347,7 +374,7 @@ def search_command(
     }
     try:
         request = SearchRequest.from_params(params)
-        with Engine(index_dir or settings.index_dir) as engine:
+        with Engine(settings.index_dir) as engine:
             response = engine.search(request)
     except BadQuery as error:
         # The message already says where; str() would add the position a second time.
@@ -535,6 +562,36 @@ def serve_command(settings: Settings, host: str | None, port: int | None, debug:
         logging.getLogger("waitress.queue").setLevel(logging.ERROR)
         waitress.serve(app, host=settings.host, port=settings.port, threads=threads, ident="verbatim")
 
+
+# --- every command takes --index after its name too (DESIGN §4) ---
+
+
+def _set_index(ctx: click.Context, _param: click.Parameter, value: Path | None) -> None:
+    """`--index DIR` after a command's name: the group's settings with that index."""
+    if value is not None and isinstance(ctx.obj, Settings):
+        ctx.obj = dataclasses.replace(ctx.obj, index_dir=value)
+
+
+def accept_index_option(group: click.Group) -> None:
+    """Give every command of `group` (and of its sub-groups) an `--index DIR` option of its own."""
+    for command in group.commands.values():
+        if not any("--index" in getattr(param, "opts", ()) for param in command.params):
+            command.params.append(
+                click.Option(
+                    ["--index", "index_after"],
+                    type=click.Path(file_okay=False, path_type=Path),
+                    default=None,
+                    expose_value=False,
+                    is_eager=True,
+                    callback=_set_index,
+                    help="Index directory (the same as the option before the command name).",
+                )
+            )
+        if isinstance(command, click.Group):
+            accept_index_option(command)
+
+
+accept_index_option(cli)
 
 if __name__ == "__main__":
     cli()

@@ -28,5 +28,18 @@ class IndexMissing(VerbatimError):
         )
 
 
+class PruneRefused(VerbatimError):
+    """A reindex would remove more than half of the indexed transcripts (files missing from the paths given)."""
+
+    def __init__(self, removed: int, total: int, files: int) -> None:
+        self.removed = removed
+        self.total = total
+        self.files = files
+        super().__init__(
+            f"this run would remove {removed} of the {total} indexed transcripts ({files} files not under "
+            "the paths given); nothing was changed. Check the paths, or run again with --prune to remove them"
+        )
+
+
 class IndexLocked(VerbatimError):
     """Another process is updating the index."""

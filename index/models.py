@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from index.dates import DAY, format_partial, parse_partial_date
 
 SPEECH = "speech"
 ADDRESS = "address"
@@ -66,6 +69,17 @@ class Transcript:
     persons: tuple[str, ...] = ()
     source: str = ""
     utterances: tuple[Utterance, ...] = field(default_factory=tuple)
+    url: str | None = None
+    # `date` is the first day of the period a partial date (`2011`, `2011-09`) stands for.
+    date_precision: str = DAY
+    # An own corpus's other fields (DESIGN §6), by name; `facets` names those offered as facets.
+    meta: Mapping[str, str] = field(default_factory=dict, hash=False)
+    facets: tuple[str, ...] = ()
+
+    @property
+    def date_text(self) -> str:
+        """The date as written: `2011`, `2011-09` or `2011-09-21`."""
+        return format_partial(self.date, self.date_precision)
 
     @property
     def speakers(self) -> tuple[str, ...]:
@@ -82,7 +96,7 @@ class Transcript:
             "id": self.id,
             "title": self.title,
             "summary": self.summary,
-            "date": self.date.isoformat(),
+            "date": self.date_text,
             "time": self.time,
             "place": self.place,
             "section": self.section,
@@ -90,17 +104,22 @@ class Transcript:
             "geography": list(self.geography),
             "persons": list(self.persons),
             "source": self.source,
+            "url": self.url,
+            "meta": dict(self.meta),
+            "facets": list(self.facets),
             "utterances": [u.to_dict() for u in self.utterances],
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Transcript":
         """Inverse of `to_dict`."""
+        date, precision = parse_partial_date(data["date"])
         return cls(
             id=data["id"],
             title=data["title"],
             summary=data.get("summary", ""),
-            date=dt.date.fromisoformat(data["date"]),
+            date=date,
+            date_precision=precision,
             time=data.get("time"),
             place=data.get("place"),
             section=data.get("section"),
@@ -109,4 +128,7 @@ class Transcript:
             persons=tuple(data.get("persons", ())),
             source=data.get("source", ""),
             utterances=tuple(Utterance.from_dict(u) for u in data.get("utterances", ())),
+            url=data.get("url"),
+            meta=dict(data.get("meta", {})),
+            facets=tuple(data.get("facets", ())),
         )

@@ -10,7 +10,6 @@ mark-up in `index.html`; text and HTML pages share the turn grouping and speaker
 from __future__ import annotations
 
 import codecs
-import datetime as dt
 import json
 import logging
 import re
@@ -19,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from index import corpus, records
 from index import html as page_html
 from index import labels as lb
 from index import layout
@@ -28,11 +28,16 @@ from index.models import ADDRESS, NARRATION, SPEECH, Transcript, Utterance
 log = logging.getLogger(__name__)
 
 TEXT_SUFFIXES = (".txt",)
-JSONL_SUFFIXES = (".jsonl",)
+JSONL_SUFFIXES = records.JSONL_SUFFIXES
+RECORD_SUFFIXES = records.RECORD_SUFFIXES
 HTML_SUFFIXES = page_html.HTML_SUFFIXES
 # A page holds one transcript (the longest on the site is about 250 KB); a far bigger file is
-# not one, and parsing it would take minutes and gigabytes. JSONL corpora have no limit.
+# not one, and parsing it would take minutes and gigabytes.
 MAX_PAGE_BYTES = 16 * 2**20
+# A record file (.jsonl, .json, .csv, .tsv) is read whole: 256 MB of text is about a million
+# utterances and a few GB of memory while parsing; split a bigger corpus into several files.
+MAX_RECORDS_BYTES = 256 * 2**20
+MAX_TABLE_BYTES = MAX_RECORDS_BYTES
 # The site prints quotation marks either way round (”…“ as often as “…”).
 _OPENING_QUOTES = "“”\"«‘"
 
@@ -269,100 +274,59 @@ def parse_html(text: str, *, source: str, transcript_id: str | None = None) -> T
     )
 
 
-# --- JSONL -------------------------------------------------------------------------------------
-
-
-def _jsonl_date(value: Any) -> dt.date:
-    """ISO `2013-05-07` or the site's `May 7, 2013`."""
-    if not isinstance(value, str):
-        raise ValueError("date must be a string")
-    try:
-        return dt.date.fromisoformat(value.strip())
-    except ValueError:
-        parsed = layout.parse_date(value.strip())
-        if parsed is None:
-            raise ValueError(f"bad date {value!r} (expected YYYY-MM-DD)") from None
-        return parsed
-
-
-def _str_list(value: Any) -> tuple[str, ...]:
-    """A JSON list of strings (or one string) as a tuple."""
-    if value is None:
-        return ()
-    if isinstance(value, str):
-        return (value,)
-    if isinstance(value, list) and all(isinstance(v, str) for v in value):
-        return tuple(value)
-    raise ValueError("expected a list of strings")
+# --- own corpora: JSONL, JSON, CSV/TSV, manifest-listed speeches (DESIGN §6; index.corpus) ---
 
 
 def parse_jsonl(text: str, *, source: str) -> list[Transcript]:
-    """Transcripts from JSONL utterances (DESIGN §2); lines sharing a transcript_id form one transcript."""
-    heads: dict[str, dict[str, Any]] = {}
-    turns: dict[str, list[Utterance]] = {}
-    for number, line in enumerate(_split_lines(text), 1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as err:
-            raise TranscriptParseError(source, number, f"invalid JSON: {err.msg}") from None
-        if not isinstance(record, dict):
-            raise TranscriptParseError(source, number, "expected a JSON object")
-        missing = [k for k in ("transcript_id", "text") if not isinstance(record.get(k), str)]
-        if missing:
-            raise TranscriptParseError(source, number, f"missing or non-string field(s): {', '.join(missing)}")
-        tid = record["transcript_id"]
-        if tid not in heads:
-            if not isinstance(record.get("title"), str):
-                raise TranscriptParseError(source, number, "missing or non-string field: title")
-            try:
-                heads[tid] = {
-                    "title": record["title"],
-                    "date": _jsonl_date(record.get("date")),
-                    "place": record.get("place") or None,
-                    "topics": _str_list(record.get("topics")),
-                    "geography": _str_list(record.get("geography")),
-                    "persons": _str_list(record.get("persons")),
-                }
-            except ValueError as err:
-                raise TranscriptParseError(source, number, str(err)) from None
-            turns[tid] = []
-        speaker = record.get("speaker") or ""
-        role = record.get("role") or ""
-        if not isinstance(speaker, str) or not isinstance(role, str):
-            raise TranscriptParseError(source, number, "speaker and role must be strings")
-        seq = len(turns[tid])
-        turns[tid].append(
-            Utterance(
-                id=f"{tid}:{seq}",
-                transcript_id=tid,
-                seq=seq,
-                speaker=speaker,
-                role=role,
-                kind=SPEECH if speaker else NARRATION,
-                text=_clean(record["text"]),
-            )
-        )
-    if not heads:
+    """Transcripts from JSONL utterances (DESIGN §6); raises the first problem if a line is bad."""
+    transcripts, problems = parse_records(text, source=source, suffix=".jsonl")
+    if problems:
+        raise problems[0]
+    return transcripts
+
+
+def parse_records(
+    text: str, *, source: str, suffix: str, config: corpus.CorpusConfig | None = None
+) -> tuple[list[Transcript], list[TranscriptParseError]]:
+    """Transcripts from a .jsonl/.json/.csv/.tsv file's text and its bad lines (each skipped)."""
+    found = records.read_records(text, source=source, suffix=suffix)
+    if not found.records and not found.problems:
         raise TranscriptParseError(source, 1, "no records")
-    return [Transcript(id=tid, source=source, utterances=tuple(turns[tid]), **head) for tid, head in heads.items()]
+    return corpus.transcripts_from_records(found, source=source, config=config or corpus.CorpusConfig())
 
 
 # --- files -------------------------------------------------------------------------------------
 
+# Keys that make a record file found in a folder worth reading (others, e.g. ground-truth
+# JSONL such as turns.jsonl, are left alone); a file given by name is always read.
+_RECORD_KEY_NAMES = frozenset(("transcript_id", "text", "id", "doc_id", "document_id", "content", "speech", "utterance"))
 
-def _is_transcript_jsonl(path: Path) -> bool:
-    """Whether a .jsonl file holds utterances (its first record has transcript_id and text)."""
+
+@dataclass(frozen=True)
+class ParsedFile:
+    """What one file gave: its transcripts and the problems met (bad lines or rows, each skipped).
+    A file with problems and no transcripts failed as a whole."""
+
+    transcripts: tuple[Transcript, ...]
+    problems: tuple[TranscriptParseError, ...] = ()
+
+
+def _looks_like_records(path: Path) -> bool:
+    """Whether a .jsonl/.json/.csv/.tsv file found in a folder holds utterance records, judged
+    by the keys or header at its start (and verbatim.toml's column names); unreadable: yes."""
     try:
         with path.open(encoding="utf-8-sig", errors="replace") as handle:
-            for line in handle:
-                if line.strip():
-                    record = json.loads(line)
-                    return isinstance(record, dict) and "transcript_id" in record and "text" in record
-    except (OSError, ValueError):
-        return True  # let parse_file report the problem with its line number
-    return True
+            start = handle.read(65536)
+        config = corpus.read_config(path.parent)
+    except (OSError, TranscriptParseError):
+        return True
+    columns = {*config.fields.values(), "transcript_id", "text"}
+    if path.suffix.lower() in records.TABLE_SUFFIXES:
+        header = start.splitlines()[0] if start.strip() else ""
+        cells = {cell.strip().strip('"') for cell in re.split(r"[,\t]", header)}
+        return bool(cells & (columns | _RECORD_KEY_NAMES))
+    keys = set(re.findall(r'"([^"\\]+)"\s*:', start))
+    return bool(keys & (columns | _RECORD_KEY_NAMES))
 
 
 def _is_site_page(path: Path) -> bool:
@@ -374,12 +338,45 @@ def _is_site_page(path: Path) -> bool:
         return True
 
 
-def _wanted(path: Path) -> bool:
-    """Whether a file found in a folder is read: transcripts, utterance JSONL, the site's article pages."""
-    if path.suffix in JSONL_SUFFIXES and not _is_transcript_jsonl(path):
-        log.info("%s: skipped, its records are not utterances (no transcript_id/text)", path)
+def _manifest_of(folder: Path) -> tuple[Path | None, dict[str, corpus.ManifestRow] | None]:
+    """A folder's manifest and its rows by file name (none without one; None when the manifest
+    or verbatim.toml cannot be read, so that each text file fails with the reason); bad rows are logged."""
+    try:
+        config = corpus.read_config(folder)
+        manifest = corpus.find_manifest(folder, config)
+        if manifest is None:
+            return None, {}
+        rows, problems = corpus.manifest_rows(manifest, config)
+    except (TranscriptParseError, OSError):
+        return folder / corpus.MANIFEST_NAMES[0], None
+    for problem in problems:
+        log.warning("%s", problem)
+    return manifest, rows
+
+
+def _wanted(path: Path, manifests: dict[Path, tuple[Path | None, dict[str, corpus.ManifestRow] | None]]) -> bool:
+    """Whether a file found in a folder is read: transcripts, utterance records, the site's
+    article pages, the texts a manifest lists (not the manifest or the config themselves)."""
+    folder = path.parent
+    if folder not in manifests:
+        manifests[folder] = _manifest_of(folder)
+    manifest, rows = manifests[folder]
+    suffix = path.suffix.lower()
+    if manifest is not None and (path == manifest or path.name in corpus.MANIFEST_NAMES):
         return False
-    if path.suffix.lower() in HTML_SUFFIXES:
+    if suffix in TEXT_SUFFIXES and manifest is not None and rows is not None and path.name not in rows:
+        if not (folder / corpus.CONFIG_NAME).exists() and looks_like_site_page(path):
+            return True  # a page of the site beside a manifest that describes pages
+        log.warning("%s: skipped, not listed in %s", path, manifest.name)
+        return False
+    if suffix in RECORD_SUFFIXES and not _looks_like_records(path):
+        if suffix in records.TABLE_SUFFIXES:  # perhaps a corpus whose header row is missing: say so
+            log.warning("%s: skipped, its first row names no field (transcript_id, text, …): "
+                        "a header row is required", path)
+        else:
+            log.info("%s: skipped, its records are not utterances (no transcript_id/text)", path)
+        return False
+    if suffix in HTML_SUFFIXES:
         if path.name.lower() in page_html.DUPLICATE_NAMES:
             return False  # the print/photo view of a page in a wget mirror
         if not _is_site_page(path):
@@ -388,27 +385,43 @@ def _wanted(path: Path) -> bool:
     return True
 
 
+def _is_candidate(path: Path, root: Path) -> bool:
+    """A file below a folder that may hold transcripts: known suffix, no README, nothing hidden."""
+    return (
+        (path.suffix in TEXT_SUFFIXES or path.suffix.lower() in RECORD_SUFFIXES + HTML_SUFFIXES)
+        and path.is_file()
+        and not path.name.upper().startswith("README")
+        and not any(part.startswith(".") for part in path.relative_to(root).parts)
+    )
+
+
 def source_files(paths: Iterable[str | Path]) -> list[Path]:
-    """Files as given and, for folders, every *.txt / *.jsonl / *.html below them (sorted; no README*,
-    no hidden files, no print/photo views or non-article pages of a wget mirror)."""
+    """Files as given and, for folders, every transcript, record file and site page below them
+    (sorted; no README*, no hidden files, no print/photo views or non-article pages of a wget
+    mirror; in a folder with a manifest, the .txt files it lists). A manifest given by name
+    stands for the files it lists."""
     found: list[Path] = []
+    manifests: dict[Path, tuple[Path | None, dict[str, corpus.ManifestRow] | None]] = {}
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            candidates = sorted(
-                p
-                for p in path.rglob("*")
-                if (p.suffix in TEXT_SUFFIXES + JSONL_SUFFIXES or p.suffix.lower() in HTML_SUFFIXES)
-                and p.is_file()
-                and not p.name.upper().startswith("README")
-                and not any(part.startswith(".") for part in p.relative_to(path).parts)
-            )
-            found.extend(candidate for candidate in candidates if _wanted(candidate))
-        elif path.suffix in JSONL_SUFFIXES and path.is_file() and not _is_transcript_jsonl(path):
-            log.info("%s: skipped, its records are not utterances (no transcript_id/text)", path)
+            candidates = sorted(p for p in path.rglob("*") if _is_candidate(p, path))
+            found.extend(candidate for candidate in candidates if _wanted(candidate, manifests))
+        elif path.is_file() and path.name in corpus.MANIFEST_NAMES + _named_manifest(path):
+            _manifest, rows = _manifest_of(path.parent)
+            found.extend(sorted(path.parent / name for name in rows) if rows is not None else [path])
         else:
             found.append(path)
     return found
+
+
+def _named_manifest(path: Path) -> tuple[str, ...]:
+    """The manifest name verbatim.toml gives in the file's folder, if any."""
+    try:
+        name = corpus.read_config(path.parent).manifest
+    except TranscriptParseError:
+        return ()
+    return (name,) if name else ()
 
 
 def decode(data: bytes, source: str) -> str:
@@ -430,36 +443,105 @@ def decode(data: bytes, source: str) -> str:
         raise TranscriptParseError(source, line, reason) from None
 
 
-def parse_file(path: Path) -> list[Transcript]:
-    """Transcripts in one file, by suffix (UTF-8, or UTF-16 with a BOM; any line ends); raises TranscriptParseError."""
+def size_cap(path: Path) -> int:
+    """The largest file of this form read (a page holds one transcript; record files many)."""
+    return MAX_RECORDS_BYTES if path.suffix.lower() in RECORD_SUFFIXES else MAX_PAGE_BYTES
+
+
+def read_capped(path: Path, limit: int) -> bytes:
+    """A file's bytes, its size checked against `limit` before reading; raises TranscriptParseError."""
     source = str(path)
     try:
         size = path.stat().st_size
-        if size > MAX_PAGE_BYTES and path.suffix not in JSONL_SUFFIXES:
-            reason = f"file too large ({size / 2**20:.1f} MB > {MAX_PAGE_BYTES // 2**20} MB) for one transcript"
-            raise TranscriptParseError(source, 0, reason)
-        data = path.read_bytes()
+        if size > limit:
+            what = "for one transcript" if limit == MAX_PAGE_BYTES else "to read at once; split it into several files"
+            raise TranscriptParseError(source, 0, f"file too large ({size / 2**20:.1f} MB > {limit // 2**20} MB) {what}")
+        return path.read_bytes()
     except OSError as err:
         raise TranscriptParseError(source, 0, f"cannot read: {err.strerror or err}") from None
-    text = decode(data, source)
-    if path.suffix in JSONL_SUFFIXES:
-        return parse_jsonl(text, source=source)
-    if path.suffix.lower() in HTML_SUFFIXES:
-        return [parse_html(text, source=source)]
-    return [parse_transcript(text, source=source)]
+
+
+def read_file(path: Path) -> ParsedFile:
+    """Transcripts in one file, by suffix and folder (UTF-8, or UTF-16 with a BOM; any line ends),
+    with the bad lines or rows that were skipped; raises TranscriptParseError when the file fails."""
+    source = str(path)
+    suffix = path.suffix.lower()
+    text = decode(read_capped(path, size_cap(path)), source)
+    if suffix in RECORD_SUFFIXES:
+        transcripts, problems = parse_records(text, source=source, suffix=suffix, config=corpus.read_config(path.parent))
+        if not transcripts:
+            raise problems[0] if len(problems) == 1 else _all_failed(source, problems)
+        return ParsedFile(tuple(transcripts), tuple(problems))
+    if suffix in HTML_SUFFIXES:
+        return ParsedFile((parse_html(text, source=source),))
+    if path.suffix in TEXT_SUFFIXES and corpus.is_manifest_text(path) and _is_speech(path, text):
+        return ParsedFile((_manifest_speech(path, text),))
+    return ParsedFile((parse_transcript(text, source=source),))
+
+
+def _all_failed(source: str, problems: list[TranscriptParseError]) -> TranscriptParseError:
+    """One error for a file none of whose records could be used: the first reason and how many."""
+    first = problems[0]
+    return TranscriptParseError(source, first.line, f"{first.reason} (and {len(problems) - 1} more bad lines; nothing read)")
+
+
+# A page of the site has its date line among the first lines of its header.
+_HEADER_LINES = 12
+
+
+def _has_site_header(text: str) -> bool:
+    """Whether a text starts like a page of the site: a title, then a date line (`May 7, 2013`)."""
+    lines = [line.strip() for line in text.splitlines()[:100] if line.strip()][:_HEADER_LINES]
+    return any(layout.parse_date(line) is not None for line in lines[1:])
+
+
+def looks_like_site_page(path: Path) -> bool:
+    """Whether a .txt file starts like a page of the site (unreadable: no)."""
+    try:
+        with path.open(encoding="utf-8-sig", errors="replace") as handle:
+            return _has_site_header(handle.read(8192))
+    except OSError:
+        return False
+
+
+def _is_speech(path: Path, text: str) -> bool:
+    """Whether a .txt in a manifest folder is a plain speech: always with a verbatim.toml, else
+    unless it reads as a page of the site (a manifest may describe a folder of such pages)."""
+    return (path.parent / corpus.CONFIG_NAME).exists() or not _has_site_header(text)
+
+
+def _manifest_speech(path: Path, text: str) -> Transcript:
+    """A plain-text speech with the fields of its manifest row."""
+    config = corpus.read_config(path.parent)
+    manifest = corpus.find_manifest(path.parent, config)
+    assert manifest is not None
+    rows, _problems = corpus.manifest_rows(manifest, config)
+    row = rows.get(path.name)
+    if row is None:
+        raise TranscriptParseError(str(path), 0, f"not listed in {manifest} (add a row with file = {path.name})")
+    return corpus.speech_transcript(text, source=str(path), row=row, facets=tuple(config.facets))
+
+
+def parse_file(path: Path) -> list[Transcript]:
+    """Transcripts in one file (see `read_file`); skipped bad lines are logged as warnings."""
+    parsed = read_file(path)
+    for problem in parsed.problems:
+        log.warning("%s", problem)
+    return list(parsed.transcripts)
 
 
 def iter_transcripts(
     paths: Iterable[str | Path], on_error: Callable[[TranscriptParseError], None] | None = None
 ) -> Iterator[Transcript]:
-    """Every transcript under `paths`; a file that fails goes to `on_error` (default: a warning) and is skipped."""
+    """Every transcript under `paths`; a file or line that fails goes to `on_error` (default: a
+    warning) and is skipped."""
+    report = on_error or (lambda error: log.warning("%s", error))
     for path in source_files(paths):
         try:
-            transcripts = parse_file(path)
+            parsed = read_file(path)
         except TranscriptParseError as err:
-            if on_error is None:
-                log.warning("%s", err)
-            else:
-                on_error(err)
+            report(err)
             continue
-        yield from transcripts
+        for problem in parsed.problems:
+            report(problem)
+        yield from parsed.transcripts

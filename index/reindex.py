@@ -20,6 +20,7 @@ import shutil
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import ExitStack
+from typing import Any
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,12 +31,13 @@ from whoosh.index import FileIndex
 from whoosh.searching import Searcher
 from whoosh.writing import IndexWriter
 
-from index.errors import TranscriptParseError
+from index.errors import PruneRefused, TranscriptParseError
 from index.models import Transcript
 from index.parallel import GuardedMpWriter
-from index.parse import parse_file, source_files
+from index.parse import ParsedFile, read_file, source_files
 from index.schema import SCHEMA_VERSION, build_schema, utterance_document
-from index.stats import count_index
+from index.stats import count_index, count_terms
+from index.stored import transcript_from_stored
 from index.generations import Pointer, publish_build, remove_leftovers, start_build, writer_lock
 
 log = logging.getLogger(__name__)
@@ -53,7 +55,7 @@ MULTIPROCESS_MIN_FILES = 200
 # processes of a 10× kremlin build (3.4M tokens) stays in memory, ≈ 0.8 GB resident.
 WRITER_MEMORY_MB = 1024
 
-Parser = Callable[[Path], Sequence[Transcript]]
+Parser = Callable[[Path], "ParsedFile | Sequence[Transcript]"]
 FileFinder = Callable[[Sequence[Path]], Sequence[Path]]
 
 
@@ -73,23 +75,53 @@ class ReindexSummary:
     seconds: float
     full: bool
     generation: str | None
+    # Files that failed but keep the version indexed before; bad lines skipped in files that were indexed.
+    kept: int = 0
+    problems: tuple[str, ...] = ()
+
+    @property
+    def failed(self) -> bool:
+        """Whether any input failed (a file or a line): `reindex` then exits 1."""
+        return bool(self.skipped or self.problems)
 
 
 @dataclass(frozen=True)
 class Plan:
-    """Which files to parse and which indexed sources to delete, from hashes on disk and in the index."""
+    """Which files to parse and which indexed sources to delete, from hashes on disk and in the index.
+
+    `delete` holds the sources gone from the given paths; a changed file's old version is
+    deleted only once its new one parsed (a broken edit does not delete a transcript)."""
 
     parse: tuple[str, ...]
     delete: tuple[str, ...]
     unchanged: tuple[str, ...]
 
 
-def plan_changes(on_disk: Mapping[str, str], indexed: Mapping[str, str]) -> Plan:
-    """Compare {source: hash} on disk with the index: parse new and changed, delete changed and gone."""
+def plan_changes(
+    on_disk: Mapping[str, str], indexed: Mapping[str, str], present: Iterable[str] | None = None
+) -> Plan:
+    """Compare {source: hash} on disk with the index: parse new and changed, delete the sources
+    no longer `present` (default: those not on disk; an unreadable file is present, and kept)."""
     parse = tuple(source for source, digest in on_disk.items() if indexed.get(source) != digest)
     unchanged = tuple(source for source, digest in on_disk.items() if indexed.get(source) == digest)
-    delete = tuple(source for source in indexed if on_disk.get(source) != indexed[source])
+    still = set(on_disk if present is None else present)
+    delete = tuple(source for source in indexed if source not in still)
     return Plan(parse=parse, delete=delete, unchanged=unchanged)
+
+
+def check_prune(searcher: Searcher, gone: Sequence[str], *, prune: bool) -> None:
+    """Refuse (PruneRefused) to remove more than half of the indexed transcripts unless `prune`:
+    a run given the wrong folder would otherwise empty the index."""
+    if prune or not gone:
+        return
+    reader = searcher.reader()
+    total = count_terms(reader, "transcript_id")
+    removed: set[str] = set()
+    for source in gone:
+        for docnum in searcher.document_numbers(source=source):
+            removed.add(reader.stored_fields(docnum)["transcript_id"])
+    if total and len(removed) * 2 > total:
+        raise PruneRefused(len(removed), total, len(gone))
 
 
 def file_hash(path: Path) -> str:
@@ -138,7 +170,7 @@ def find_source_files(paths: Sequence[Path], finder: FileFinder) -> list[Path]:
     if not files:
         named = ", ".join(str(p) for p in paths) or "(no paths)"
         raise FileNotFoundError(
-            f"no transcript files (.txt, .jsonl) in {named}; nothing to index, the index was left as it was"
+            f"no transcript files (.txt, .html, .jsonl, .json, .csv, .tsv) in {named}; nothing to index, the index was left as it was"
         )
     return files
 
@@ -192,16 +224,23 @@ def reindex(
     progress: bool = False,
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
     processes: int | None = None,
-    parse: Parser = parse_file,
+    parse: Parser = read_file,
     find: FileFinder = source_files,
+    prune: bool = False,
 ) -> ReindexSummary:
     """Bring the index at `index_dir` in line with the transcript files under `paths`, atomically.
 
     `processes` writer processes for a full build (default: two for big builds on a
     multi-core machine); `parse` and `find` are the parser's stages, replaceable for tests.
 
+    Files that fail keep their indexed version (a rebuild copies it); a run in which every
+    file to parse failed publishes nothing; one that would remove more than half of the
+    indexed transcripts (files no longer under `paths`) raises PruneRefused before writing,
+    unless `prune`.
+
     :raises FileNotFoundError: a path does not exist, or holds no transcript files.
     :raises IndexLocked: another process is reindexing and did not finish within `lock_timeout`.
+    :raises PruneRefused: see above.
     """
     started = time.perf_counter()
     files = find_source_files([Path(p) for p in paths], find)
@@ -220,6 +259,7 @@ def reindex(
         lock_timeout=lock_timeout,
         processes=processes,
         started=started,
+        prune=prune,
     )
 
 
@@ -248,6 +288,7 @@ def index_transcripts(
         lock_timeout=lock_timeout,
         processes=1,
         started=started,
+        prune=True,  # "exactly these transcripts" says what to remove
     )
 
 
@@ -264,8 +305,8 @@ class _Sources:
     """What to index: each source's hash, its name in messages (path:line: reason), and how to get its transcripts."""
 
     hashes: Mapping[str, str]
-    names: Mapping[str, str]
-    load: Callable[[str], Sequence[Transcript]]
+    names: Mapping[str, str]  # every source found, the unreadable ones too
+    load: Callable[[str], "ParsedFile | Sequence[Transcript]"]
 
 
 def _publish(
@@ -277,6 +318,7 @@ def _publish(
     lock_timeout: float,
     processes: int | None,
     started: float,
+    prune: bool,
 ) -> ReindexSummary:
     """Under the writer lock: hash the sources (`prepare`), plan against the published generation, build, publish."""
     with writer_lock(root, timeout=lock_timeout):
@@ -289,40 +331,75 @@ def _publish(
         with ExitStack() as stack:
             searcher = _open_current(root, current, stack)
             indexed = indexed_sources(searcher) if searcher is not None else {}
-            plan = plan_changes(on_disk, indexed) if not rebuild else Plan(tuple(on_disk), (), ())
+            plan = plan_changes(on_disk, indexed, sources.names)
+            if searcher is not None:
+                check_prune(searcher, plan.delete, prune=prune)
+            if rebuild:
+                plan = Plan(tuple(on_disk), (), ())
             workers = processes if processes is not None else _default_processes(rebuild, plan)
             build = _Build(root, None if rebuild else _generation_dir(root, current), workers if rebuild else 1)
             try:
                 if rebuild:
                     build.start()  # fork the workers before the progress bar starts its thread
                 bar = stack.enter_context(_progress_bar(len(plan.parse), progress))
-                outcome = _write_changes(build, plan, sources, None if rebuild else searcher, bar)
-                if rebuild or outcome.written or plan.delete:
+                outcome = _write_changes(build, plan, sources, indexed, None if rebuild else searcher, bar)
+                if rebuild and searcher is not None:
+                    _carry_over(build, searcher, indexed, outcome)
+                published = False
+                if plan.parse and not outcome.written_sources and not outcome.empty and not plan.unchanged:
+                    # Every file failed: publishing would only remove what the index holds.
+                    log.warning("every file failed: the index was left as it was")
+                    build.cancel()
+                elif rebuild or outcome.written or plan.delete:
                     bar.set_description("committing")
                     build.writer.commit()
                     assert build.path is not None
                     current = publish_build(root, build.path, current)
+                    published = True
                 else:
                     build.cancel()
             except BaseException:
                 build.cancel()
                 raise
         transcripts, utterances = count_index(root / current.generation) if current is not None else (0, 0)
-    now = {source: on_disk[source] for source in (*plan.unchanged, *outcome.written_sources)}
+    now = _sources_now(indexed, on_disk, plan, outcome, published=published, rebuild=rebuild)
     return ReindexSummary(
         transcripts=transcripts,
         utterances=utterances,
         added=sum(1 for source in now if source not in indexed),
         updated=sum(1 for source in now if source in indexed and indexed[source] != now[source]),
         removed=sum(1 for source in indexed if source not in now),
-        unchanged=sum(1 for source in now if indexed.get(source) == now[source]),
+        unchanged=sum(1 for source in now if indexed.get(source) == now[source] == on_disk.get(source)),
         written=outcome.written,
         empty=outcome.empty,
         skipped=(*unreadable, *outcome.skipped),
         seconds=time.perf_counter() - started,
         full=rebuild,
         generation=current.generation if current is not None else None,
+        kept=sum(1 for source, digest in now.items() if indexed.get(source) == digest != on_disk.get(source)),
+        problems=tuple(outcome.problems),
     )
+
+
+def _sources_now(
+    indexed: Mapping[str, str],
+    on_disk: Mapping[str, str],
+    plan: Plan,
+    outcome: "_Outcome",
+    *,
+    published: bool,
+    rebuild: bool,
+) -> dict[str, str]:
+    """{source: hash} the published index holds after the run (for the summary's counts)."""
+    if not published:
+        return dict(indexed)
+    now = {source: on_disk[source] for source in (*plan.unchanged, *outcome.written_sources)}
+    if not rebuild:  # failed and unreadable files keep the version indexed before
+        deleted = set(plan.delete)
+        now.update({s: d for s, d in indexed.items() if s not in now and s not in deleted})
+    else:  # a rebuild copies the old version of the files that failed
+        now.update({s: indexed[s] for s in outcome.carried})
+    return now
 
 
 def _generation_dir(root: Path, pointer: Pointer | None) -> Path:
@@ -355,44 +432,83 @@ class _Outcome:
     empty: int = 0
     skipped: list[str] = field(default_factory=list)
     written_sources: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # bad lines skipped in files that were indexed
+    failed_sources: list[str] = field(default_factory=list)
+    transcript_ids: set[str] = field(default_factory=set)
+    carried: list[str] = field(default_factory=list)  # failed files whose old version a rebuild copied
+
+
+def _as_parsed(result: ParsedFile | Sequence[Transcript]) -> ParsedFile:
+    """A parser's result as a ParsedFile (a replaceable parser may return a plain list)."""
+    return result if isinstance(result, ParsedFile) else ParsedFile(tuple(result))
 
 
 def _write_changes(
     build: _Build,
     plan: Plan,
     sources: _Sources,
+    indexed: Mapping[str, str],
     searcher: Searcher | None,
     bar: tqdm,
 ) -> _Outcome:
-    """Delete the planned sources and add the documents of the files to parse."""
+    """Delete the sources gone and add the documents of the files to parse; a changed file's
+    old documents are deleted only when its new version parsed."""
     outcome = _Outcome()
-    unchanged = set(plan.unchanged)
+    # Transcript ids of unchanged files stay taken, and those of a file that failed (it keeps its indexed version).
+    taken = set(plan.unchanged)
     for source in plan.delete:
         build.writer.delete_by_term("source", source)
     seen: dict[str, str] = {}
     for source in _counted(plan.parse, bar):
         path = sources.names[source]
         try:
-            transcripts = list(sources.load(source))
+            parsed = _as_parsed(sources.load(source))
         except TranscriptParseError as error:
             outcome.skipped.append(str(error))
+            outcome.failed_sources.append(source)
+            taken.add(source)
             continue
-        conflict = _id_conflict(transcripts, source, seen, unchanged, searcher)
+        outcome.problems.extend(str(problem) for problem in parsed.problems)
+        transcripts = list(parsed.transcripts)
+        conflict = _id_conflict(transcripts, source, seen, taken - {source}, searcher)
         if conflict is not None:
             outcome.skipped.append(f"{path}:1: {conflict}")
+            outcome.failed_sources.append(source)
+            taken.add(source)
             continue
         documents = list(_documents(transcripts, source, sources.hashes[source]))
+        if source in indexed and searcher is not None:
+            build.writer.delete_by_term("source", source)
         if not documents:
             outcome.empty += 1
             continue
         for transcript in transcripts:
             seen[transcript.id] = path
+        outcome.transcript_ids.update(seen)
         writer = build.writer
         for document in documents:
             writer.add_document(**document)
         outcome.written += len(documents)
         outcome.written_sources.append(source)
     return outcome
+
+
+def _carry_over(build: _Build, old: Searcher, indexed: Mapping[str, str], outcome: _Outcome) -> None:
+    """In a rebuild, copy from the old generation the transcripts of the files that failed, so a
+    rebuild loses no more than an incremental run would; ids another file took meanwhile are not copied."""
+    for source in outcome.failed_sources:
+        if source not in indexed:
+            continue
+        by_transcript: dict[str, list[dict[str, Any]]] = {}
+        for stored in old.documents(source=source):
+            by_transcript.setdefault(stored["transcript_id"], []).append(stored)
+        for transcript_id, documents in by_transcript.items():
+            if transcript_id in outcome.transcript_ids:
+                continue
+            documents.sort(key=lambda document: int(document["seq"]))
+            for document in _documents([transcript_from_stored(documents)], source, indexed[source]):
+                build.writer.add_document(**document)
+        outcome.carried.append(source)
 
 
 def _documents(transcripts: Iterable[Transcript], source: str, digest: str) -> Iterator[dict[str, object]]:
@@ -408,7 +524,7 @@ def _id_conflict(
     transcripts: Sequence[Transcript],
     source: str,
     seen: Mapping[str, str],
-    unchanged: set[str],
+    taken: set[str],
     searcher: Searcher | None,
 ) -> str | None:
     """Why the file cannot be indexed if one of its transcript ids already belongs to another file."""
@@ -417,7 +533,7 @@ def _id_conflict(
             return f"transcript id {transcript.id!r} is already indexed from {seen[transcript.id]}"
         if searcher is not None:
             stored = searcher.document(transcript_id=transcript.id)
-            if stored is not None and stored.get("source") in unchanged and stored.get("source") != source:
+            if stored is not None and stored.get("source") in taken and stored.get("source") != source:
                 return f"transcript id {transcript.id!r} is already indexed from {stored['source']}"
     return None
 

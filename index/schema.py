@@ -17,6 +17,7 @@ from whoosh import fields, formats
 from whoosh.analysis import RegexTokenizer
 
 from index.analysis import exact_analyzer, name_analyzer, spelling_analyzer, text_analyzer
+from index.dates import last_day
 from index.formats import CachedExistence, CachedPositions
 from index.models import Transcript, Utterance
 
@@ -24,7 +25,12 @@ from index.models import Transcript, Utterance
 MULTI_VALUE_SEPARATOR = "\x1f"
 
 # Bump when the schema or analysis changes: `reindex` then rebuilds from scratch.
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
+
+# Metadata facets an own corpus declares (DESIGN §6) are columns named META_FACET_PREFIX + name.
+META_FACET_PREFIX = "meta_"
+# The last day of a transcript's period (a partial date such as `2011` runs to 2011-12-31).
+DAY_END_FIELD = "day_end"
 
 
 @dataclass(frozen=True)
@@ -104,7 +110,7 @@ def build_schema() -> fields.Schema:
     """
     text = text_analyzer()
     names = name_analyzer()
-    return fields.Schema(
+    schema = fields.Schema(
         id=fields.ID(stored=True, unique=True),
         transcript_id=fields.ID(stored=True),
         seq=_one_term(fields.NUMERIC(numtype=int, bits=32, stored=True, sortable=True)),
@@ -133,7 +139,12 @@ def build_schema() -> fields.Schema:
         source=fields.ID(stored=True),
         url=fields.STORED(),
         content_hash=fields.ID(stored=True),
+        date_precision=fields.STORED(),
+        day_end=_one_term(fields.NUMERIC(numtype=int, bits=32, signed=False, sortable=True)),
+        meta=fields.STORED(),
     )
+    schema.add(META_FACET_PREFIX + "*", fields.ID(stored=True, sortable=True), glob=True)
+    return schema
 
 
 def day_number(date: dt.date) -> int:
@@ -169,9 +180,17 @@ def utterance_document(
         "persons": list(transcript.persons),
         "source": transcript.source,
         # The page address survives the indexer's use of `source` for the file path.
-        "url": transcript.source if transcript.source.startswith(("http://", "https://")) else None,
+        "url": transcript.url
+        or (transcript.source if transcript.source.startswith(("http://", "https://")) else None),
         "content_hash": content_hash,
+        "date_precision": transcript.date_precision,
+        "day_end": day_number(last_day(transcript.date, transcript.date_precision)),
     }
+    if transcript.meta:
+        document["meta"] = dict(transcript.meta)
+    for name in transcript.facets:
+        if transcript.meta.get(name):
+            document[META_FACET_PREFIX + name] = transcript.meta[name]
     # Empty strings are left out so that facets never list a "" value.
     for name, value in (
         ("speaker", utterance.speaker),

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import stat
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from whoosh import index as whoosh_index
 from whoosh.reading import IndexReader
 
-from index.schema import DAY_FIELD, FACET_BY_NAME
 from index.generations import current_generation_dir
+from index.schema import DAY_FIELD, FACET_BY_NAME, META_FACET_PREFIX
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,13 @@ class IndexStats:
     last_date: dt.date | None
     index_bytes: int
     disk_bytes: int
+    # Metadata facets an own corpus declared (DESIGN §6): name -> number of distinct values.
+    facets: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def empty(self) -> bool:
+        """Whether the index holds no utterance at all."""
+        return self.utterances == 0
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (ISO dates)."""
@@ -41,6 +48,7 @@ class IndexStats:
             "last_date": self.last_date.isoformat() if self.last_date else None,
             "index_bytes": self.index_bytes,
             "disk_bytes": self.disk_bytes,
+            "facets": dict(self.facets),
         }
 
 
@@ -54,6 +62,11 @@ def index_stats(index_dir: Path | str) -> IndexStats:
         speakers = live_column_values(reader, FACET_BY_NAME["speaker"].field)
         transcripts = count_terms(reader, "transcript_id")
         utterances = searcher.doc_count()
+        facets = {
+            name[len(META_FACET_PREFIX) :]: len({v for v in live_column_values(reader, name) if v})
+            for name in sorted(reader.indexed_field_names())
+            if name.startswith(META_FACET_PREFIX)
+        }
     return IndexStats(
         index_dir=str(root),
         generation=generation.name,
@@ -64,6 +77,7 @@ def index_stats(index_dir: Path | str) -> IndexStats:
         last_date=_day_to_date(max(days)) if days else None,
         index_bytes=folder_bytes(generation),
         disk_bytes=folder_bytes(root),
+        facets=facets,
     )
 
 
@@ -79,7 +93,9 @@ def count_terms(reader: IndexReader, field: str) -> int:
 
 
 def live_column_values(reader: IndexReader, field: str) -> list[Any]:
-    """The column values of `field` for every live document."""
+    """The column values of `field` for every live document (none in an empty index, which has no columns)."""
+    if reader.doc_count() == 0 or not reader.has_column(field):
+        return []
     column = reader.column_reader(field)
     return [column[docnum] for docnum in reader.all_doc_ids()]
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from index.dates import DAY
 from index.models import Transcript, Utterance
-from index.schema import FACET_BY_NAME, MULTI_VALUE_SEPARATOR
+from index.schema import FACET_BY_NAME, META_FACET_PREFIX, MULTI_VALUE_SEPARATOR
 
 ID_FIELD = "id"
 TRANSCRIPT_FIELD = "transcript_id"
@@ -43,6 +44,8 @@ def hit_fields(stored: dict[str, Any]) -> dict[str, Any]:
         "date": _as_date(stored["date"]),
         "title": stored.get("title", ""),
         "place": stored.get(FACET_BY_NAME["place"].field, ""),
+        "date_precision": stored.get("date_precision") or DAY,
+        "meta": stored.get("meta") or {},
     }
 
 
@@ -75,4 +78,8 @@ def transcript_from_stored(documents: list[dict[str, Any]]) -> Transcript:
         persons=tuple(first.get("persons") or ()),
         source=first.get("url") or first.get("source", ""),
         utterances=tuple(utterance_from_stored(d) for d in documents),
+        url=first.get("url"),
+        date_precision=first.get("date_precision") or DAY,
+        meta=first.get("meta") or {},
+        facets=tuple(name[len(META_FACET_PREFIX) :] for name in sorted(first) if name.startswith(META_FACET_PREFIX)),
     )

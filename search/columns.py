@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from whoosh.reading import IndexReader
 
-from index.schema import DAY_FIELD, FACETS, FacetField
+from index.schema import DAY_END_FIELD, DAY_FIELD, FACETS, META_FACET_PREFIX, FacetField
 from index.stored import SEQ_FIELD, TRANSCRIPT_FIELD
 
 
@@ -75,12 +75,28 @@ class Columns:
     transcript_ids: tuple[str, ...]
     seq: np.ndarray
     facets: dict[str, FacetColumn]
+    # The last day of each document's period (a partial date `2011` runs to 2011-12-31).
+    day_end: np.ndarray | None = None
+
+    @property
+    def meta_facets(self) -> tuple[str, ...]:
+        """The metadata facets an own corpus declared (DESIGN §6), by name."""
+        return tuple(name for name, column in self.facets.items() if column.facet.field.startswith(META_FACET_PREFIX))
 
     def transcript_ordinal(self, transcript_id: str) -> int:
         """The ordinal of a transcript id in `transcript_ids` (lexicon order, so sorted), -1 if absent."""
         at = bisect_left(self.transcript_ids, transcript_id)
         found = at < len(self.transcript_ids) and self.transcript_ids[at] == transcript_id
         return at if found else -1
+
+
+def meta_facet_fields(reader: IndexReader) -> list[FacetField]:
+    """The metadata facets present in an index: one `meta_<name>` column each, sorted by name."""
+    return [
+        FacetField(name[len(META_FACET_PREFIX) :], name)
+        for name in sorted(reader.indexed_field_names())
+        if name.startswith(META_FACET_PREFIX)
+    ]
 
 
 def _postings_by_term(reader: IndexReader, field: str) -> list[tuple[str, np.ndarray]]:
@@ -147,10 +163,15 @@ def load_columns(reader: IndexReader) -> Columns:
         )
         for facet in FACETS
     }
+    for facet in meta_facet_fields(reader):
+        facets.setdefault(facet.name, _single_valued(reader, facet, size))
+    day = _numeric_column(reader, DAY_FIELD, size)
+    day_end = _numeric_column(reader, DAY_END_FIELD, size) if reader.has_column(DAY_END_FIELD) else day
     return Columns(
         size=size,
         live=live,
-        day=_numeric_column(reader, DAY_FIELD, size),
+        day=day,
+        day_end=np.maximum(day_end, day),
         transcript=transcript,
         transcript_ids=tuple(term for term, _ in transcripts),
         seq=_numeric_column(reader, SEQ_FIELD, size),

@@ -352,6 +352,11 @@ class Engine:
 
     # --- transcripts
 
+    def meta_facets(self) -> tuple[str, ...]:
+        """The metadata facets the index's corpus declared (DESIGN §6), e.g. ("country", "session")."""
+        with self.view() as view:
+            return view.columns.meta_facets
+
     def get_transcript(self, transcript_id: str) -> Transcript:
         """The transcript reassembled from its utterances' stored fields; raises NotFound."""
         with self.view() as view:

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from search.errors import BadQuery
 from search.columns import Columns, FacetColumn
 from search.types import FacetResult, FacetValue
 
@@ -21,6 +22,14 @@ def facet_masks(columns: Columns, filters: Mapping[str, tuple[str, ...]]) -> dic
         for name, selected in filters.items()
         if selected and name in columns.facets
     }
+
+
+def check_named(columns: Columns, named: tuple[str, ...]) -> None:
+    """Raise BadQuery for a facet named with --filter / filter= that the index does not have."""
+    for name in named:
+        if name not in columns.facets:
+            known = ", ".join(columns.facets)
+            raise BadQuery(f"unknown facet {name!r}: this index has {known}")
 
 
 def combine(base: np.ndarray, masks: Mapping[str, np.ndarray], skip: str | None = None) -> np.ndarray:

@@ -24,7 +24,7 @@ from index.schema import FACETS, day_number
 from index.stored import hit_fields, stored_text
 from search import exact, highlight
 from search.columns import Columns
-from search.facets import combine, facet_masks, facet_result
+from search.facets import check_named, combine, facet_masks, facet_result
 from search.scoring import FieldLengths, tree_ids, tree_scores
 from search.types import FacetResult, Hit, SearchRequest, SearchResponse
 
@@ -118,10 +118,11 @@ def count_matches(view: View, q: wq.Query | None) -> int:
 
 
 def date_mask(columns: Columns, date_from: dt.date | None, date_to: dt.date | None) -> np.ndarray:
-    """Documents dated within [from, to] (whole days, both ends included)."""
+    """Documents whose period overlaps [from, to] (whole days, both ends included; a partial
+    date such as `2011` is the whole year, DESIGN §6)."""
     mask = np.ones(columns.size, dtype=bool)
     if date_from is not None:
-        mask &= columns.day >= day_number(date_from)
+        mask &= (columns.day if columns.day_end is None else columns.day_end) >= day_number(date_from)
     if date_to is not None:
         mask &= columns.day <= day_number(date_to)
     return mask
@@ -131,6 +132,7 @@ def filter_masks(
     columns: Columns, request: SearchRequest, matched: np.ndarray | None = None
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """(live, matched and dated documents; one mask per filtered facet): what every mode filters by."""
+    check_named(columns, request.named)
     base = columns.live & date_mask(columns, request.date_from, request.date_to)
     if matched is not None:
         base = base & matched
@@ -153,16 +155,17 @@ def count_facets(
     filters: Mapping[str, tuple[str, ...]],
     limit: int,
 ) -> tuple[FacetResult, ...]:
-    """Every facet of FACETS over `counted(facet name)`: the hits with the *other* facets' filters."""
+    """Every facet of FACETS, then the corpus's metadata facets (DESIGN §6), over `counted(facet name)`:
+    the hits with the *other* facets' filters."""
     results = []
-    for facet in FACETS:
+    for name in (*(facet.name for facet in FACETS), *columns.meta_facets):
         try:
-            column = columns.facets[facet.name]
-            counts = column.count(counted(facet.name))
-            results.append(facet_result(column, counts, filters.get(facet.name, ()), limit))
+            column = columns.facets[name]
+            counts = column.count(counted(name))
+            results.append(facet_result(column, counts, filters.get(name, ()), limit))
         except Exception as error:  # one broken facet must not take the page down
-            log.exception("facet %s failed", facet.name)
-            results.append(FacetResult(facet.name, error=str(error)))
+            log.exception("facet %s failed", name)
+            results.append(FacetResult(name, error=str(error)))
     return tuple(results)
 
 

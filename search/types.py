@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from search.errors import BadQuery
+from index.dates import DAY, format_partial
 from index.schema import FACETS
+from search.errors import BadQuery
 
 SORTS = ("relevance", "date", "-date")
 MODES = ("keyword", "semantic", "hybrid")
@@ -17,6 +19,12 @@ MAX_PAGE = 10_000
 MAX_QUERY_CHARS = 2_000
 DEFAULT_FACET_LIMIT = 50
 FACET_NAMES = tuple(facet.name for facet in FACETS)
+# Parameters that are not metadata facets (DESIGN §6: any other `NAME=VALUE` filters a corpus's facet).
+NOT_FACETS = frozenset(
+    ("q", "from", "to", "sort", "page", "per_page", "mode", "facet_limit", "format", "filter", "view",
+     "kwic_sort", "limit", "by", "speakers", "semantic", "hl", "id", "date", "title", "text", "kind", "meta")
+)
+_FACET_NAME = re.compile(r"[a-z][a-z0-9_]*")
 
 
 @dataclass(frozen=True)
@@ -32,6 +40,8 @@ class SearchRequest:
     per_page: int = 20
     mode: str = "keyword"
     facet_limit: int = DEFAULT_FACET_LIMIT
+    # Facets named with `filter=NAME=VALUE`: the engine says so when the index has no such facet.
+    named: tuple[str, ...] = ()
 
     @classmethod
     def from_params(cls, params: Mapping[str, Sequence[str] | str]) -> "SearchRequest":
@@ -50,6 +60,10 @@ class SearchRequest:
         if len(q) > MAX_QUERY_CHARS:
             raise BadQuery(f"query too long: {len(q)} characters (at most {MAX_QUERY_CHARS})")
         filters = {name: values(name) for name in FACET_NAMES if values(name)}
+        named = _named_filters(values("filter"), filters)
+        for name in params:  # a metadata facet in the API's `NAME=VALUE` form
+            if name not in filters and name not in NOT_FACETS and _FACET_NAME.fullmatch(name) and values(name):
+                filters[name] = values(name)
         for year in filters.get("year", ()):
             if not (year.isdigit() and len(year) == 4):
                 raise BadQuery(f"year must be four digits like 2013, got {year!r}")
@@ -69,7 +83,23 @@ class SearchRequest:
             per_page=_int(single("per_page", "20"), "per_page", 1, MAX_PER_PAGE),
             mode=mode,
             facet_limit=_int(single("facet_limit", str(DEFAULT_FACET_LIMIT)), "facet_limit", 0, 10_000),
+            named=named,
         )
+
+
+def _named_filters(items: tuple[str, ...], filters: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
+    """Add `NAME=VALUE` filters (CLI --filter, API filter=) to `filters`; the names given."""
+    named: list[str] = []
+    for item in items:
+        name, equals, value = item.partition("=")
+        name, value = name.strip(), value.strip()
+        if not equals or not name or not value:
+            raise BadQuery(f"a filter is NAME=VALUE, e.g. country=NOR; got {item!r}")
+        if not _FACET_NAME.fullmatch(name) or name in NOT_FACETS:
+            raise BadQuery(f"{name!r} is not a facet name (lower-case letters, digits and _)")
+        filters[name] = tuple(dict.fromkeys((*filters.get(name, ()), value)))
+        named.append(name)
+    return tuple(dict.fromkeys(named))
 
 
 def single_raw(params: Mapping[str, Sequence[str] | str], name: str) -> str:
@@ -134,6 +164,10 @@ class Hit:
     snippet: str
     # Why it is a hit: "keyword", "semantic" or "both" (semantic and hybrid modes).
     matched_by: str = "keyword"
+    # A partial date (`2011`, `2011-09`) is shown as written; `date` is its first day.
+    date_precision: str = DAY
+    # An own corpus's metadata of the hit's transcript (DESIGN §6).
+    meta: Mapping[str, str] = field(default_factory=dict, hash=False)
 
     def to_dict(self) -> dict[str, Any]:
         """The hit as in DESIGN §5."""
@@ -144,12 +178,13 @@ class Hit:
             "speaker": self.speaker,
             "role": self.role,
             "kind": self.kind,
-            "date": self.date.isoformat(),
+            "date": format_partial(self.date, self.date_precision),
             "title": self.title,
             "place": self.place,
             "score": round(self.score, 4),
             "snippet": self.snippet,
             "matched_by": self.matched_by,
+            "meta": dict(self.meta),
         }
 
 
@@ -184,4 +219,5 @@ class SearchResponse:
                 for facet in self.facets
             },
             "suggestion": self.suggestion,
+            "transcripts": self.transcripts,
         }

@@ -34,13 +34,13 @@ def get_json(client: FlaskClient, url: str, status: int = 200) -> dict:
 
 def test_search_returns_the_design_json(client):
     data = get_json(client, "/api/search?q=Geneva&per_page=2")
-    assert list(data) == ["query", "mode", "total", "page", "per_page", "hits", "facets", "suggestion"]
+    assert list(data) == ["query", "mode", "total", "page", "per_page", "hits", "facets", "suggestion", "transcripts"]
     summary = (data["query"], data["mode"], data["total"], data["page"], data["per_page"])
     assert summary == ("Geneva", "keyword", 3, 1, 2)
     assert len(data["hits"]) == 2
     assert list(data["hits"][0]) == [
         "id", "transcript_id", "seq", "speaker", "role", "kind", "date", "title", "place", "score", "snippet",
-        "matched_by",
+        "matched_by", "meta",
     ]  # fmt: skip
     assert {hit["matched_by"] for hit in data["hits"]} == {"keyword"}
     assert all("<mark>Geneva</mark>" in hit["snippet"] for hit in data["hits"])
@@ -68,6 +68,7 @@ def test_search_hit_fields_match_the_utterance(client):
         "date": "2013-05-07",
         "title": "Meeting with US Secretary of State John Kerry",
         "place": "The Kremlin, Moscow",
+        "meta": {},
     }
     assert hit["score"] > 0
 
@@ -262,7 +263,7 @@ def test_openapi_describes_exactly_the_api_routes(app, client):
     assert set(doc["paths"]) == routes
     search_params = {p["name"] for p in doc["paths"]["/api/search"]["get"]["parameters"]}
     assert search_params == {
-        "q", *FACET_NAMES, "from", "to", "sort", "page", "per_page", "mode", "facet_limit", "format",
+        "q", *FACET_NAMES, "filter", "from", "to", "sort", "page", "per_page", "mode", "facet_limit", "format",
     }  # fmt: skip
     refs = re.findall(r'"\$ref": "#/components/schemas/(\w+)"', client.get("/api/openapi.json").get_data(as_text=True))
     assert set(refs) <= set(doc["components"]["schemas"])

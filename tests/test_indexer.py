@@ -97,13 +97,14 @@ def recording(calls: list[Path], then: Callable[[Path], list[Transcript]] = pars
     return parse
 
 
-def test_plan_parses_new_and_changed_and_deletes_changed_and_gone():
+def test_plan_parses_new_and_changed_and_deletes_gone():
+    """A changed file's old version is deleted only once the new one parsed (reindex), not by the plan."""
     plan = plan_changes(
         on_disk={"/a": "1", "/b": "2", "/c": "3"},
         indexed={"/a": "1", "/b": "old", "/gone": "4"},
     )
     assert plan.parse == ("/b", "/c")
-    assert plan.delete == ("/b", "/gone")
+    assert plan.delete == ("/gone",)
     assert plan.unchanged == ("/a",)
 
 
@@ -264,15 +265,19 @@ def test_files_that_fail_are_skipped_with_path_and_line(corpus: Path, index_path
     assert summary.transcripts == 4
 
 
-def test_a_file_that_starts_failing_leaves_the_index(corpus: Path, index_path: Path):
+def test_a_file_that_starts_failing_keeps_its_indexed_version(corpus: Path, index_path: Path):
+    """A broken edit does not delete a transcript: the version indexed before stays, and the
+    next run tries the file again."""
     reindex(index_path, [corpus])
+    before = {k: v for k, v in stored_documents(index_path).items() if v["transcript_id"] == "lavrov"}
     (corpus / "lavrov.txt").write_text(NO_DATE, encoding="utf-8")
 
     summary = reindex(index_path, [corpus])
 
-    assert summary.removed == 1
+    assert (summary.removed, summary.kept, summary.failed) == (0, 1, True)
     assert summary.skipped[0].startswith(f"{corpus / 'lavrov.txt'}:1: ")
-    assert "lavrov" not in {d["transcript_id"] for d in stored_documents(index_path).values()}
+    assert {k: v for k, v in stored_documents(index_path).items() if v["transcript_id"] == "lavrov"} == before
+    assert reindex(index_path, [corpus]).skipped == summary.skipped  # tried again, still failing
 
 
 def test_transcript_without_utterances_is_left_out_quietly(corpus: Path, index_path: Path):

@@ -32,7 +32,7 @@ def test_reindex_prints_counts_and_skipped_files(runner: CliRunner, corpus: Path
 
     result = runner.invoke(cli, ["--index", str(index_dir), "reindex", str(corpus)])
 
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # broken.txt failed
     utterances = sum(len(parse_file(corpus / name)[0].utterances) for name in ("kerry.txt", "lavrov.txt"))
     assert f"2 transcripts, {utterances} utterances." in result.stdout
     assert "Files: 2 added, 0 updated, 0 removed, 0 unchanged, 1 skipped" in result.stdout
@@ -46,7 +46,7 @@ def test_reindex_again_reports_unchanged_files(runner: CliRunner, corpus: Path, 
 
     result = runner.invoke(cli, ["--index", str(index_dir), "reindex", str(corpus)])
 
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # broken.txt failed
     assert "Files: 0 added, 0 updated, 1 removed, 1 unchanged, 1 skipped" in result.stdout
 
 
@@ -56,7 +56,7 @@ def test_reindex_full_says_so(runner: CliRunner, corpus: Path, tmp_path: Path):
 
     result = runner.invoke(cli, ["--index", str(index_dir), "reindex", "--full", str(corpus)])
 
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # broken.txt failed
     assert "(full rebuild)" in result.stdout
     assert "2 unchanged" in result.stdout
 
@@ -67,7 +67,7 @@ def test_index_comes_from_the_environment(runner: CliRunner, corpus: Path, tmp_p
     result = runner.invoke(cli, ["reindex", str(corpus)], env={"VERBATIM_INDEX": str(index_dir)})
     stats = runner.invoke(cli, ["stats", "--json"], env={"VERBATIM_INDEX": str(index_dir)})
 
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # broken.txt failed
     assert json.loads(stats.stdout)["index_dir"] == str(index_dir)
 
 
@@ -76,7 +76,7 @@ def test_reindex_of_a_missing_path_exits_2_and_says_what_to_give(runner: CliRunn
 
     assert result.exit_code == 2
     assert f"{tmp_path / 'nowhere'}: no such file or folder" in result.stderr
-    assert "Give transcript files (.txt, .jsonl) or folders" in result.stderr
+    assert "Give transcript files (.txt, .html, .jsonl, .json, .csv, .tsv) or folders" in result.stderr
     assert not (tmp_path / "index").exists()
 
 
@@ -87,7 +87,7 @@ def test_reindex_of_a_folder_without_transcripts_exits_2(runner: CliRunner, tmp_
     result = runner.invoke(cli, ["--index", str(tmp_path / "index"), "reindex", str(tmp_path / "notes")])
 
     assert result.exit_code == 2
-    assert "no transcript files (.txt, .jsonl)" in result.stderr
+    assert "no transcript files (.txt, .html, .jsonl, .json, .csv, .tsv)" in result.stderr
 
 
 def test_reindex_while_another_runs_exits_1_naming_the_process(runner: CliRunner, corpus: Path, tmp_path: Path):

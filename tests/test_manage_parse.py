@@ -13,7 +13,8 @@ from index.parse import parse_file, source_files
 from manage import cli
 from settings import DEFAULT_SAMPLES
 
-FIELDS = {"id", "title", "summary", "date", "time", "place", "section", "topics", "geography", "persons", "source", "utterances"}
+FIELDS = {"id", "title", "summary", "date", "time", "place", "section", "topics", "geography", "persons", "source", "utterances",
+          "url", "meta", "facets"}
 UTTERANCE_FIELDS = {"id", "transcript_id", "seq", "speaker", "role", "kind", "text"}
 
 

@@ -29,7 +29,7 @@ def test_json_is_exactly_the_api_response(runner: CliRunner, index_dir: Path) ->
     assert result.exit_code == 0, result.output
     printed = json.loads(result.stdout)
     assert printed == expected_json(index_dir, {"q": "geneva"})
-    assert list(printed) == ["query", "mode", "total", "page", "per_page", "hits", "facets", "suggestion"]
+    assert list(printed) == ["query", "mode", "total", "page", "per_page", "hits", "facets", "suggestion", "transcripts"]
     assert printed["total"] == 3
 
 

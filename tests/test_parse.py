@@ -492,8 +492,9 @@ def test_jsonl_groups_lines_by_transcript_in_file_order() -> None:
         ('{"transcript_id": "a", "title": "T", "date": "2014-02-03", "text": "x"}\n{oops', 2, "invalid JSON"),
         ('\n{"transcript_id": "a", "title": "T", "date": "2014-02-03"}', 2, "text"),
         ('{"transcript_id": "a", "title": "T", "date": "03/02/2014", "text": "x"}', 1, "bad date"),
-        ('{"transcript_id": "a", "date": "2014-02-03", "text": "x"}', 1, "title"),
-        ('["a list"]', 1, "JSON object"),
+        ('{"transcript_id": "a", "title": "T", "text": "x"}', 1, "no record gives its date"),
+        ('"a string"', 1, "JSON object"),
+        ('["a list"]', 1, "JSON array, not JSON Lines"),
         ("", 1, "no records"),
     ],
 )

@@ -56,6 +56,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.extensions[EXTENSION] = engine if engine is not None else _open_engine(settings)
     app.add_template_filter(thousands)
     app.add_template_filter(longdate)
+    app.add_template_filter(isodate)
     app.add_template_filter(source_name)
     app.add_template_test(is_web_url, "web_url")
     app.register_blueprint(views.bp)
@@ -133,9 +134,20 @@ def thousands(number: int | None) -> str:
     return "" if number is None else f"{number:,}"
 
 
-def longdate(date: dt.date) -> str:
-    """2013-05-07 → "7 May 2013" (template filter)."""
+def longdate(date: dt.date, precision: str = "day") -> str:
+    """2013-05-07 → "7 May 2013"; a partial date as written: "2011", "September 2011" (template filter)."""
+    if precision == "year":
+        return f"{date.year}"
+    if precision == "month":
+        return f"{date:%B %Y}"
     return f"{date.day} {date:%B %Y}"
+
+
+def isodate(date: dt.date, precision: str = "day") -> str:
+    """A date for `<time datetime>`: `2011`, `2011-09` or `2011-09-21` (template filter)."""
+    from index.dates import format_partial
+
+    return format_partial(date, precision)
 
 
 def source_name(source: str) -> str:

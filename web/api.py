@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request, stream_with_context, url_for
 
+from index.dates import format_partial
 from search.errors import BadQuery, NotFound, SemanticUnavailable
 from search.types import FACET_NAMES, Hit, SearchRequest
 from web import current_engine
@@ -117,17 +118,20 @@ def unknown(rest: str) -> Any:
 
 def _csv_response(search_request: SearchRequest) -> Response:
     """Every hit as CSV, streamed; a malformed query fails before the first byte is sent."""
-    hits = current_engine().iter_texts(search_request)
+    engine = current_engine()
+    facets = engine.meta_facets()
+    hits = engine.iter_texts(search_request)
     first = next(hits, None)
     all_hits = itertools.chain([first], hits) if first is not None else iter(())
 
     def rows() -> Iterator[str]:
         buffer = io.StringIO()
         writer = csv.writer(buffer)
-        writer.writerow(CSV_COLUMNS)
+        writer.writerow((*CSV_COLUMNS, *facets))  # then a column per metadata facet (DESIGN §6)
         with contextlib.closing(hits):  # gives the engine its searcher back, even if the client leaves
             for hit, text in all_hits:
-                writer.writerow([spreadsheet_safe(cell) for cell in _csv_row(hit, text, search_request.q)])
+                row = [*_csv_row(hit, text, search_request.q), *(hit.meta.get(name, "") for name in facets)]
+                writer.writerow([spreadsheet_safe(cell) for cell in row])
                 yield buffer.getvalue()
                 buffer.seek(0)
                 buffer.truncate()
@@ -145,7 +149,7 @@ def _csv_row(hit: Hit, text: str, q: str) -> list[str]:
     link = url_for(
         "pages.transcript", transcript_id=hit.transcript_id, q=q or None, _anchor=f"u{hit.seq}", _external=True
     )
-    return [hit.id, hit.date.isoformat(), hit.speaker, hit.role, hit.title, hit.place, text, link]
+    return [hit.id, format_partial(hit.date, hit.date_precision), hit.speaker, hit.role, hit.title, hit.place, text, link]
 
 
 def spreadsheet_safe(cell: str) -> str:

@@ -34,9 +34,17 @@ _FILTERS = [
         repeated=True,
     )
     for name in FACET_NAMES
+] + [
+    _param(
+        "filter",
+        "NAME=VALUE for any facet, built-in or declared by the corpus (e.g. country=NOR; an unknown NAME is a 400); "
+        "a declared facet may also be given as NAME=VALUE itself. Repeatable.",
+        {"type": "string"},
+        repeated=True,
+    )
 ]
 _DATES = [
-    _param("from", "First date, inclusive (YYYY-MM-DD).", {"type": "string", "format": "date"}),
+    _param("from", "First date, inclusive (YYYY-MM-DD); a partial date (2011) matches when its period overlaps.", {"type": "string", "format": "date"}),
     _param("to", "Last date, inclusive (YYYY-MM-DD).", {"type": "string", "format": "date"}),
 ]
 _SEARCH_PARAMS = [
@@ -71,7 +79,7 @@ _HIT = {
         "speaker": {"type": "string"},
         "role": {"type": "string"},
         "kind": {"type": "string", "enum": ["speech", "address", "narration"]},
-        "date": {"type": "string", "format": "date"},
+        "date": {"type": "string", "description": "As written: 2013-05-07, or a partial date such as 2011 or 2011-09."},
         "title": {"type": "string"},
         "place": {"type": "string"},
         "score": {"type": "number"},
@@ -80,6 +88,11 @@ _HIT = {
             "type": "string",
             "enum": ["keyword", "semantic", "both"],
             "description": "Why it is a hit: its words, its meaning (semantic and hybrid modes) or both.",
+        },
+        "meta": {
+            "type": "object",
+            "additionalProperties": {"type": "string"},
+            "description": "An own corpus's metadata of the hit's transcript (e.g. country, session).",
         },
     },
 }
@@ -100,8 +113,10 @@ _SEARCH_RESULT = {
             "type": "object",
             "description": "Per facet, values by descending count, counted with the other facets' filters.",
             "properties": {name: _FACET_VALUES for name in FACET_NAMES},
+            "additionalProperties": _FACET_VALUES,
         },
         "suggestion": {"type": ["string", "null"], "description": "A corrected query, if likely misspelt."},
+        "transcripts": {"type": "integer", "description": "Distinct transcripts among all hits."},
     },
 }
 _UTTERANCE = {

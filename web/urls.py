@@ -5,12 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 from urllib.parse import urlencode
 
-from search.types import FACET_NAMES
+from search.types import FACET_NAMES, NOT_FACETS
 
 Params = list[tuple[str, str]]
 
 # Parameters that narrow the hits (shown as removable chips).
 FILTER_NAMES = (*FACET_NAMES, "from", "to")
+
+
+def is_filter(name: str) -> bool:
+    """Whether a parameter narrows the hits: a built-in facet, a date, or a corpus's metadata facet."""
+    return name in FILTER_NAMES or (name not in NOT_FACETS and name.isidentifier() and name.islower())
 
 
 def params_of(pairs: Iterable[tuple[str, str]]) -> Params:

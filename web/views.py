@@ -22,7 +22,7 @@ from search.types import MAX_QUERY_CHARS, FacetResult, FacetValue, Hit, SearchRe
 from web import current_engine
 from web.histogram import histogram
 from web.modes import KEYWORD, MATCHED_BY_HINTS, MATCHED_BY_LABELS, mode_links, mode_of, public_message
-from web.urls import FILTER_NAMES, Params, params_of, query_string, replace, toggle, without
+from web.urls import FILTER_NAMES, Params, is_filter, params_of, query_string, replace, toggle, without
 
 bp = Blueprint("pages", __name__)
 
@@ -42,6 +42,13 @@ FACET_LABELS = {
     "from": "From",
     "to": "To",
 }
+
+
+def facet_label(name: str) -> str:
+    """A facet's heading: ours by name, a corpus's own (`party_group`) as "Party group"."""
+    return FACET_LABELS.get(name) or name.replace("_", " ").capitalize()
+
+
 SORT_LABELS = {"relevance": "Best match", "-date": "Newest", "date": "Oldest"}
 SIMILAR_LIMIT = 10
 # The similar page shows this much of the utterance it starts from (the rest is a click away).
@@ -264,9 +271,9 @@ class _PageState:
     def chips(self) -> list[Link]:
         """Active filters, each a link that removes it."""
         return [
-            Link(f"{FACET_LABELS[name]}: {value}", self.url(toggle(self.params, name, value)))
+            Link(f"{facet_label(name)}: {value}", self.url(toggle(self.params, name, value)))
             for name, value in self.params
-            if name in FILTER_NAMES
+            if is_filter(name)
         ]
 
     def hidden_fields(self) -> list[tuple[str, str]]:
@@ -284,7 +291,7 @@ class _PageState:
             "mode_links": mode_links(self.params, self.url, self.semantic_reason),
             "semantic_reason": self.semantic_reason,
             "chips": chips,
-            "clear_filters": self.url(without(self.params, *FILTER_NAMES)) if chips else None,
+            "clear_filters": self.url(without(self.params, *{n for n, _ in self.params if is_filter(n)})) if chips else None,
             "hidden_fields": self.hidden_fields(),
             "date_from": (self.values("from") or [""])[-1],
             "date_to": (self.values("to") or [""])[-1],
@@ -360,7 +367,7 @@ class _PageState:
         ]
         shown = [link for i, link in enumerate(links) if i < FACET_VISIBLE or link.current]
         more = [link for i, link in enumerate(links) if not (i < FACET_VISIBLE or link.current)]
-        return FacetView(facet.name, FACET_LABELS.get(facet.name, facet.name), tuple(shown), tuple(more), facet.error)
+        return FacetView(facet.name, facet_label(facet.name), tuple(shown), tuple(more), facet.error)
 
     def pager(self, page: int, pages: int, *, open_ended: bool = False) -> list[Link]:
         """Previous, first, a window around the current page, last, next ('…' where pages are skipped).
