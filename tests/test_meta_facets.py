@@ -15,6 +15,7 @@ from flask.testing import FlaskClient
 from index.reindex import reindex
 from manage import cli
 from search.engine import Engine
+from search.errors import BadQuery
 from search.types import SearchRequest
 from web import create_app
 from settings import Settings
@@ -136,3 +137,18 @@ def test_csv_export_has_a_column_per_metadata_facet(client: FlaskClient) -> None
 def test_stats_lists_the_metadata_facets(own_index: Path) -> None:
     result = CliRunner().invoke(cli, ["stats", "--json", "--index", str(own_index)])
     assert json.loads(result.stdout)["facets"] == {"country": 3, "session": 2}
+
+
+@pytest.mark.parametrize("mode", ["semantic", "hybrid"])
+def test_semantic_and_hybrid_modes_count_and_filter_metadata_facets(own_index: Path, embedder, mode: str) -> None:
+    from search.hybrid import SemanticIndex
+    from search.vectors import sync_vectors
+
+    sync_vectors(own_index, embedder)
+    with Engine(own_index, semantic=SemanticIndex(own_index, embedder)) as engine:
+        found = engine.search(SearchRequest.from_params({"q": "Security Council", "mode": mode, "filter": ["country=NOR"]}))
+        data = found.to_dict()
+        assert {h["meta"]["country"] for h in data["hits"]} == {"NOR"}
+        assert set(facet(data, "country")) >= {"NOR", "ARG", "CHL"}
+        with pytest.raises(BadQuery, match="unknown facet 'contry'"):
+            engine.search(SearchRequest.from_params({"q": "Security", "mode": mode, "filter": ["contry=NOR"]}))
