@@ -187,7 +187,7 @@ def stats_command(settings: Settings, as_json: bool) -> None:
     if stats.empty:
         click.echo(f"The index at {stats.index_dir} is empty: index transcripts with `python manage.py reindex PATH…`.")
         return
-    dates = f"{stats.first_date} to {stats.last_date}" if stats.first_date else "none"
+    dates = f"{stats.dates[0]} to {stats.dates[1]}" if stats.dates else "none"
     for label, value in (
         ("Index", f"{stats.index_dir} ({stats.generation})"),
         ("Transcripts", f"{stats.transcripts:,}"),
@@ -282,6 +282,7 @@ def _terminal_snippet(snippet: str) -> str:
 
 def _echo_response(response: object) -> None:
     """The human-readable result list: hits with snippets, then facets and a suggestion."""
+    from index.dates import format_partial
     from search.types import SearchResponse
 
     assert isinstance(response, SearchResponse)
@@ -294,7 +295,7 @@ def _echo_response(response: object) -> None:
     first = (request.page - 1) * request.per_page
     for number, hit in enumerate(response.hits, start=first + 1):
         who = ", ".join(part for part in (hit.speaker or "(narration)", hit.role) if part)
-        click.echo(f"\n{number}. {hit.date.isoformat()}  {who}  [{hit.id}]")
+        click.echo(f"\n{number}. {format_partial(hit.date, hit.date_precision)}  {who}  [{hit.id}]")
         where = f" — {hit.place}" if hit.place else ""
         click.echo(f"   {hit.title}{where}")
         click.echo(f"   {_terminal_snippet(hit.snippet)}")

@@ -11,6 +11,7 @@ from typing import Any
 from whoosh import index as whoosh_index
 from whoosh.reading import IndexReader
 
+from index.dates import DAY, format_partial
 from index.generations import current_generation_dir
 from index.schema import DAY_FIELD, FACET_BY_NAME, META_FACET_PREFIX
 
@@ -30,6 +31,16 @@ class IndexStats:
     disk_bytes: int
     # Metadata facets an own corpus declared (DESIGN §6): name -> number of distinct values.
     facets: dict[str, int] = field(default_factory=dict)
+    # The precision of the first and last dates (a partial date is shown as written: `2011`).
+    first_precision: str = DAY
+    last_precision: str = DAY
+
+    @property
+    def dates(self) -> tuple[str, str] | None:
+        """The first and last dates as written, or None for an empty index."""
+        if self.first_date is None or self.last_date is None:
+            return None
+        return format_partial(self.first_date, self.first_precision), format_partial(self.last_date, self.last_precision)
 
     @property
     def empty(self) -> bool:
@@ -44,8 +55,8 @@ class IndexStats:
             "transcripts": self.transcripts,
             "utterances": self.utterances,
             "speakers": self.speakers,
-            "first_date": self.first_date.isoformat() if self.first_date else None,
-            "last_date": self.last_date.isoformat() if self.last_date else None,
+            "first_date": self.dates[0] if self.dates else None,
+            "last_date": self.dates[1] if self.dates else None,
             "index_bytes": self.index_bytes,
             "disk_bytes": self.disk_bytes,
             "facets": dict(self.facets),
@@ -59,6 +70,7 @@ def index_stats(index_dir: Path | str) -> IndexStats:
     with whoosh_index.open_dir(str(generation)).searcher() as searcher:
         reader = searcher.reader()
         days = live_column_values(reader, DAY_FIELD)
+        precisions = _end_precisions(reader) if days else (DAY, DAY)
         speakers = live_column_values(reader, FACET_BY_NAME["speaker"].field)
         transcripts = count_terms(reader, "transcript_id")
         utterances = searcher.doc_count()
@@ -78,7 +90,17 @@ def index_stats(index_dir: Path | str) -> IndexStats:
         index_bytes=folder_bytes(generation),
         disk_bytes=folder_bytes(root),
         facets=facets,
+        first_precision=precisions[0],
+        last_precision=precisions[1],
     )
+
+
+def _end_precisions(reader: IndexReader) -> tuple[str, str]:
+    """The date precision of the earliest and of the latest document."""
+    column = reader.column_reader(DAY_FIELD)
+    docs = list(reader.all_doc_ids())
+    first, last = min(docs, key=column.__getitem__), max(docs, key=column.__getitem__)
+    return tuple(reader.stored_fields(doc).get("date_precision") or DAY for doc in (first, last))  # type: ignore[return-value]
 
 
 def count_index(generation_dir: Path) -> tuple[int, int]:

@@ -152,3 +152,8 @@ def test_semantic_and_hybrid_modes_count_and_filter_metadata_facets(own_index: P
         assert set(facet(data, "country")) >= {"NOR", "ARG", "CHL"}
         with pytest.raises(BadQuery, match="unknown facet 'contry'"):
             engine.search(SearchRequest.from_params({"q": "Security", "mode": mode, "filter": ["contry=NOR"]}))
+
+
+def test_stats_show_partial_dates_as_written(own_index: Path) -> None:
+    result = CliRunner().invoke(cli, ["stats", "--index", str(own_index)])
+    assert "Dates:       2011 to 2012-09\n" in result.stdout
