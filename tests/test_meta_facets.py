@@ -157,3 +157,9 @@ def test_semantic_and_hybrid_modes_count_and_filter_metadata_facets(own_index: P
 def test_stats_show_partial_dates_as_written(own_index: Path) -> None:
     result = CliRunner().invoke(cli, ["stats", "--index", str(own_index)])
     assert "Dates:       2011 to 2012-09\n" in result.stdout
+
+
+def test_trend_counts_partial_dates_in_their_year_and_echoes_metadata_filters(client: FlaskClient) -> None:
+    data = client.get("/api/trend?q=Security&session=66").get_json()
+    assert data["filters"]["session"] == ["66"]
+    assert {year["year"]: year["hits"] for year in data["years"]} == {2011: 2}

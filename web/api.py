@@ -84,7 +84,7 @@ def trend() -> Any:
     return jsonify(
         {
             "query": search_request.q,
-            "filters": {name: list(search_request.filters.get(name, ())) for name in FACET_NAMES},
+            "filters": {name: list(search_request.filters.get(name, ())) for name in (*FACET_NAMES, *sorted(set(search_request.filters) - set(FACET_NAMES)))},
             "from": search_request.date_from.isoformat() if search_request.date_from else None,
             "to": search_request.date_to.isoformat() if search_request.date_to else None,
             "total": sum(year.hits for year in years),
