@@ -81,10 +81,11 @@ def trend() -> Any:
     if not search_request.q:
         raise BadQuery("trend needs a query: /api/trend?q=…")
     years = year_trend(current_engine(), search_request)
+    names = (*FACET_NAMES, *sorted(set(search_request.filters) - set(FACET_NAMES)))  # then a corpus's own
     return jsonify(
         {
             "query": search_request.q,
-            "filters": {name: list(search_request.filters.get(name, ())) for name in (*FACET_NAMES, *sorted(set(search_request.filters) - set(FACET_NAMES)))},
+            "filters": {name: list(search_request.filters.get(name, ())) for name in names},
             "from": search_request.date_from.isoformat() if search_request.date_from else None,
             "to": search_request.date_to.isoformat() if search_request.date_to else None,
             "total": sum(year.hits for year in years),
