@@ -1,8 +1,10 @@
-"""Read transcripts as published on the site (DESIGN §2), the site's own HTML pages and JSONL
-utterance files into Transcripts.
+"""Read transcripts as published on the site (DESIGN §2), the site's own HTML pages and own
+corpora (DESIGN §6: .jsonl, .json, .csv/.tsv records, .txt speeches listed in a manifest) into
+Transcripts.
 
-`parse_transcript`, `parse_html` and `parse_jsonl` are pure functions of a string; `parse_file`,
-`source_files` and `iter_transcripts` do the reading. Label recognition lives in `index.labels`,
+`parse_transcript`, `parse_html`, `parse_jsonl` and `parse_records` are pure functions of a string;
+`read_file`, `parse_file`, `source_files` and `iter_transcripts` do the reading (records in
+`index.records`, records and manifests into transcripts in `index.corpus`). Label recognition lives in `index.labels`,
 the page layout (header, trailing blocks, paragraphs) in `index.layout`, the reading of HTML
 mark-up in `index.html`; text and HTML pages share the turn grouping and speaker resolution here.
 """
@@ -10,13 +12,11 @@ mark-up in `index.html`; text and HTML pages share the turn grouping and speaker
 from __future__ import annotations
 
 import codecs
-import json
 import logging
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from index import corpus, records
 from index import html as page_html

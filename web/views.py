@@ -22,7 +22,7 @@ from search.types import MAX_QUERY_CHARS, FacetResult, FacetValue, Hit, SearchRe
 from web import current_engine
 from web.histogram import histogram
 from web.modes import KEYWORD, MATCHED_BY_HINTS, MATCHED_BY_LABELS, mode_links, mode_of, public_message
-from web.urls import FILTER_NAMES, Params, is_filter, params_of, query_string, replace, toggle, without
+from web.urls import Params, is_filter, params_of, query_string, replace, toggle, without
 
 bp = Blueprint("pages", __name__)
 
