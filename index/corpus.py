@@ -16,7 +16,6 @@ that cannot be used is a `path:line: reason` problem; the others are still read.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import difflib
 import functools
@@ -30,13 +29,13 @@ from typing import Any
 from index.dates import DAY, parse_partial_date
 from index.layout import ELISION_MARK, parse_date
 from index.errors import TranscriptParseError
-from index.models import ADDRESS, NARRATION, SPEECH, Transcript, Utterance
+from index.models import NARRATION, SPEECH, Transcript, Utterance
 from index.records import Record, Records
 
 log = logging.getLogger(__name__)
 
 CONFIG_NAME = "verbatim.toml"
-MANIFEST_NAMES = ("manifest.tsv", "manifest.csv")
+MANIFEST_NAMES = ("manifest.tsv", "manifest.csv")  # looked for in this order (index.manifest)
 REQUIRED = ("transcript_id", "text")
 # Fields a record may give (DESIGN §6); list fields take a JSON list or `;`-separated text.
 FIELDS = (
@@ -120,7 +119,7 @@ def config_from_toml(data: Mapping[str, Any], *, source: str, text: str = "") ->
 
     for key in data:
         if key not in ("fields", "facets", "manifest"):
-            raise fail(key, f"unknown key {key!r}{_did_you_mean(key, ('fields', 'facets', 'manifest'))}; "
+            raise fail(key, f"unknown key {key!r}{did_you_mean(key, ('fields', 'facets', 'manifest'))}; "
                             "verbatim.toml knows manifest, [fields] and [facets]")
     manifest = data.get("manifest")
     if manifest is not None and (not isinstance(manifest, str) or "/" in manifest or not manifest.strip()):
@@ -128,7 +127,7 @@ def config_from_toml(data: Mapping[str, Any], *, source: str, text: str = "") ->
     fields_ = _string_table(data.get("fields", {}), "fields", fail)
     for name in fields_:
         if name not in FIELDS + ("file",):
-            raise fail(name, f"[fields] {name}: not a field{_did_you_mean(name, FIELDS + ('file',))}; "
+            raise fail(name, f"[fields] {name}: not a field{did_you_mean(name, FIELDS + ('file',))}; "
                              f"fields are {', '.join(FIELDS + ('file',))}")
     facets = _string_table(data.get("facets", {}), "facets", fail)
     for name in facets:
@@ -145,7 +144,7 @@ def _string_table(value: Any, name: str, fail: Any) -> dict[str, str]:
     return dict(value)
 
 
-def _did_you_mean(key: str, known: Iterable[str]) -> str:
+def did_you_mean(key: str, known: Iterable[str]) -> str:
     """` (did you mean transcript_id?)` when `key` looks like one of `known`, else ""."""
     lowered = key.lower().replace("-", "_").replace(" ", "_")
     if lowered in known and lowered != key:
@@ -201,7 +200,7 @@ def missing_field_reason(values: Mapping[str, Any], required: Iterable[str]) -> 
     hints = []
     for name in missing:
         for key in values:
-            if key not in FIELDS and _did_you_mean(key, (name,)):
+            if key not in FIELDS and did_you_mean(key, (name,)):
                 hints.append(f"found {key!r}: did you mean {name}? (rename it, or map it in verbatim.toml: "
                              f'[fields] {name} = "{key}")')
                 break
@@ -210,7 +209,7 @@ def missing_field_reason(values: Mapping[str, Any], required: Iterable[str]) -> 
 
 
 @dataclass
-class _Draft:
+class Draft:
     """A transcript being assembled from its records."""
 
     line: int
@@ -230,17 +229,17 @@ def transcripts_from_records(records: Records, *, source: str, config: CorpusCon
                 "a header row naming the columns is required (or map your column names in verbatim.toml [fields])"
             )
     problems = list(records.problems)
-    drafts: dict[str, _Draft] = {}
+    drafts: dict[str, Draft] = {}
     warned: set[str] = set()
     for record in records.records:
         values = config.rename(record.values)
         _warn_lookalikes(values, source, record.line, warned)
         try:
-            tid, turn, head, meta = _read_record(values, record.line)
+            tid, turn, head, meta = read_record(values, record.line)
         except ValueError as error:
             problems.append(TranscriptParseError(source, record.line, str(error)))
             continue
-        draft = drafts.setdefault(tid, _Draft(record.line))
+        draft = drafts.setdefault(tid, Draft(record.line))
         for key, value in head.items():
             draft.head.setdefault(key, value)
         for key, value in meta.items():
@@ -249,7 +248,7 @@ def transcripts_from_records(records: Records, *, source: str, config: CorpusCon
     transcripts = []
     for tid, draft in drafts.items():
         try:
-            transcripts.append(_transcript(tid, draft, source=source, facets=tuple(config.facets)))
+            transcripts.append(build_transcript(tid, draft, source=source, facets=tuple(config.facets)))
         except ValueError as error:
             problems.append(TranscriptParseError(source, draft.line, f"transcript {tid!r}: {error}"))
     problems.sort(key=lambda problem: problem.line)
@@ -261,13 +260,13 @@ def _warn_lookalikes(values: Mapping[str, Any], source: str, line: int, warned: 
     for key in values:
         if key in FIELDS or key in warned:
             continue
-        hint = _did_you_mean(key, [f for f in FIELDS if f not in values])
+        hint = did_you_mean(key, [f for f in FIELDS if f not in values])
         if hint:
             warned.add(key)
             log.warning("%s:%d: key %r is kept as metadata%s", source, line, key, hint)
 
 
-def _read_record(values: Mapping[str, Any], line: int) -> tuple[str, tuple[float, int, str, str, str], dict[str, Any], dict[str, str]]:
+def read_record(values: Mapping[str, Any], line: int) -> tuple[str, tuple[float, int, str, str, str], dict[str, Any], dict[str, str]]:
     """(transcript id, turn, transcript fields, metadata) of one record; raises ValueError."""
     reason = missing_field_reason(values, REQUIRED)
     if reason:
@@ -307,7 +306,7 @@ def _date(text: str) -> tuple[dt.date, str]:
         return day, DAY
 
 
-def _transcript(tid: str, draft: _Draft, *, source: str, facets: tuple[str, ...]) -> Transcript:
+def build_transcript(tid: str, draft: Draft, *, source: str, facets: tuple[str, ...]) -> Transcript:
     """The transcript of a draft; raises ValueError when no record gave its date."""
     head = draft.head
     if "date" not in head:
@@ -339,135 +338,3 @@ def _transcript(tid: str, draft: _Draft, *, source: str, facets: tuple[str, ...]
         meta=draft.meta,
         facets=tuple(name for name in facets if name in draft.meta),
     )
-
-
-# --- manifests: plain-text speeches listed with their fields ------------------------------------
-
-
-@dataclass(frozen=True)
-class ManifestRow:
-    """A manifest's row for one file: the row's line and its fields renamed by verbatim.toml."""
-
-    manifest: str
-    line: int
-    values: Mapping[str, str]
-
-
-def find_manifest(folder: Path, config: CorpusConfig) -> Path | None:
-    """The manifest of `folder`: the one verbatim.toml names, else manifest.tsv or manifest.csv."""
-    names = (config.manifest,) if config.manifest else MANIFEST_NAMES
-    for name in names:
-        if (folder / name).is_file():
-            return folder / name
-    return None
-
-
-def manifest_rows(manifest: Path, config: CorpusConfig) -> tuple[dict[str, ManifestRow], list[TranscriptParseError]]:
-    """{file name: row} of a manifest and its bad rows; raises TranscriptParseError without a file column."""
-    stat = manifest.stat()
-    return _manifest_rows(str(manifest), stat.st_mtime_ns, stat.st_size, config)
-
-
-@functools.lru_cache(maxsize=8)
-def _manifest_rows(
-    source: str, _mtime_ns: int, _size: int, config: CorpusConfig
-) -> tuple[dict[str, ManifestRow], list[TranscriptParseError]]:
-    """Read once per run however many files the manifest lists (cached by path, time and size)."""
-    from index.parse import MAX_TABLE_BYTES, decode, read_capped
-    from index.records import read_table
-
-    text = decode(read_capped(Path(source), MAX_TABLE_BYTES), source)
-    table = read_table(text, source=source, delimiter="\t" if source.endswith(".tsv") else ",")
-    problems = list(table.problems)
-    rows: dict[str, ManifestRow] = {}
-    if not _header_has_file(text, config, source):
-        raise TranscriptParseError(source, 1, f"no 'file' column{_header_hint(text, source)}: the manifest "
-                                              "names each text file in a column called file (or map it in verbatim.toml: [fields] file = \"…\")")
-    for record in table.records:
-        values = config.rename(record.values)
-        name = str(values.get("file", "")).strip()
-        if not name:
-            problems.append(TranscriptParseError(source, record.line, "no file named in the file column"))
-        elif name in rows:
-            problems.append(TranscriptParseError(source, record.line, f"{name} is listed twice (first on line {rows[name].line})"))
-        else:
-            rows[name] = ManifestRow(source, record.line, values)
-    return rows, problems
-
-
-def _header(text: str, source: str) -> list[str]:
-    """The manifest's column names."""
-    first = text.splitlines()[0] if text.strip() else ""
-    return [cell.strip() for cell in next(csv.reader([first], delimiter="\t" if source.endswith(".tsv") else ","), [])]
-
-
-def _header_has_file(text: str, config: CorpusConfig, source: str) -> bool:
-    return "file" in config.rename({name: "x" for name in _header(text, source)})
-
-
-def _header_hint(text: str, source: str) -> str:
-    """` (did you mean …)` for a header cell that looks like `file`, or a delimiter hint."""
-    names = _header(text, source)
-    for name in names:
-        hint = _did_you_mean(name, ("file", "filename"))
-        if hint and name != "file":
-            return f" (column {name!r}: did you mean file?)"
-    if len(names) == 1 and ("," in names[0] or "\t" in names[0]):
-        return " (the header has one column: is the file a .csv named .tsv or the other way round?)"
-    return ""
-
-
-def is_manifest_text(path: Path) -> bool:
-    """Whether a .txt file lies in a folder with a manifest (so it is not a page of the site layout)."""
-    try:
-        return find_manifest(path.parent, read_config(path.parent)) is not None
-    except (TranscriptParseError, OSError):
-        return True
-
-
-def paragraphs(text: str) -> list[tuple[int, str]]:
-    """(first line, text) of each paragraph: blocks separated by blank lines, wrapped lines joined."""
-    found: list[tuple[int, str]] = []
-    block: list[str] = []
-    start = 1
-    for number, line in enumerate([*text.splitlines(), ""], 1):
-        if line.strip():
-            if not block:
-                start = number
-            block.append(line.strip())
-        elif block:
-            found.append((start, " ".join(block)))
-            block = []
-    return found
-
-
-def speech_transcript(text: str, *, source: str, row: ManifestRow, facets: tuple[str, ...]) -> Transcript:
-    """One speech from its text and manifest row: unlabelled text, an utterance per paragraph
-    (kind address when the row names the speaker); raises TranscriptParseError."""
-    values = dict(row.values)
-    values.setdefault("transcript_id", Path(source).stem)
-    values["text"] = "x"  # the text comes from the file, not the row
-    try:
-        tid, _turn, head, meta = _read_record(values, row.line)
-    except ValueError as error:
-        raise TranscriptParseError(row.manifest, row.line, str(error)) from None
-    if "date" not in head:
-        raise TranscriptParseError(row.manifest, row.line, f'no date for {values["file"]} (add a date column: 2011, 2011-09 or 2011-09-21)')
-    meta.pop("file", None)
-    speaker = _turn[2]
-    role = _turn[3]
-    blocks = paragraphs(text)
-    if not blocks:
-        raise TranscriptParseError(source, 1, "empty file")
-    draft = _Draft(row.line, head=head, meta=meta)
-    draft.turns = [(float(n), n, speaker, role, body) for n, body in blocks]
-    transcript = _transcript(tid, draft, source=source, facets=facets)
-    kind = ADDRESS if speaker else NARRATION
-    return _with_kind(transcript, kind)
-
-
-def _with_kind(transcript: Transcript, kind: str) -> Transcript:
-    """The transcript with every utterance of the given kind."""
-    from dataclasses import replace
-
-    return replace(transcript, utterances=tuple(replace(u, kind=kind) for u in transcript.utterances))

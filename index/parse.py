@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from index import corpus, records
+from index import manifest as listed
 from index import html as page_html
 from index import labels as lb
 from index import layout
@@ -338,23 +339,23 @@ def _is_site_page(path: Path) -> bool:
         return True
 
 
-def _manifest_of(folder: Path) -> tuple[Path | None, dict[str, corpus.ManifestRow] | None]:
+def _manifest_of(folder: Path) -> tuple[Path | None, dict[str, listed.ManifestRow] | None]:
     """A folder's manifest and its rows by file name (none without one; None when the manifest
     or verbatim.toml cannot be read, so that each text file fails with the reason); bad rows are logged."""
     try:
         config = corpus.read_config(folder)
-        manifest = corpus.find_manifest(folder, config)
+        manifest = listed.find_manifest(folder, config)
         if manifest is None:
             return None, {}
-        rows, problems = corpus.manifest_rows(manifest, config)
+        rows, problems = listed.manifest_rows(manifest, config)
     except (TranscriptParseError, OSError):
-        return folder / corpus.MANIFEST_NAMES[0], None
+        return folder / listed.MANIFEST_NAMES[0], None
     for problem in problems:
         log.warning("%s", problem)
     return manifest, rows
 
 
-def _wanted(path: Path, manifests: dict[Path, tuple[Path | None, dict[str, corpus.ManifestRow] | None]]) -> bool:
+def _wanted(path: Path, manifests: dict[Path, tuple[Path | None, dict[str, listed.ManifestRow] | None]]) -> bool:
     """Whether a file found in a folder is read: transcripts, utterance records, the site's
     article pages, the texts a manifest lists (not the manifest or the config themselves)."""
     folder = path.parent
@@ -362,7 +363,7 @@ def _wanted(path: Path, manifests: dict[Path, tuple[Path | None, dict[str, corpu
         manifests[folder] = _manifest_of(folder)
     manifest, rows = manifests[folder]
     suffix = path.suffix.lower()
-    if manifest is not None and (path == manifest or path.name in corpus.MANIFEST_NAMES):
+    if manifest is not None and (path == manifest or path.name in listed.MANIFEST_NAMES):
         return False
     if suffix in TEXT_SUFFIXES and manifest is not None and rows is not None and path.name not in rows:
         if not (folder / corpus.CONFIG_NAME).exists() and looks_like_site_page(path):
@@ -401,13 +402,13 @@ def source_files(paths: Iterable[str | Path]) -> list[Path]:
     mirror; in a folder with a manifest, the .txt files it lists). A manifest given by name
     stands for the files it lists."""
     found: list[Path] = []
-    manifests: dict[Path, tuple[Path | None, dict[str, corpus.ManifestRow] | None]] = {}
+    manifests: dict[Path, tuple[Path | None, dict[str, listed.ManifestRow] | None]] = {}
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
             candidates = sorted(p for p in path.rglob("*") if _is_candidate(p, path))
             found.extend(candidate for candidate in candidates if _wanted(candidate, manifests))
-        elif path.is_file() and path.name in corpus.MANIFEST_NAMES + _named_manifest(path):
+        elif path.is_file() and path.name in listed.MANIFEST_NAMES + _named_manifest(path):
             _manifest, rows = _manifest_of(path.parent)
             found.extend(sorted(path.parent / name for name in rows) if rows is not None else [path])
         else:
@@ -474,7 +475,7 @@ def read_file(path: Path) -> ParsedFile:
         return ParsedFile(tuple(transcripts), tuple(problems))
     if suffix in HTML_SUFFIXES:
         return ParsedFile((parse_html(text, source=source),))
-    if path.suffix in TEXT_SUFFIXES and corpus.is_manifest_text(path) and _is_speech(path, text):
+    if path.suffix in TEXT_SUFFIXES and listed.is_manifest_text(path) and _is_speech(path, text):
         return ParsedFile((_manifest_speech(path, text),))
     return ParsedFile((parse_transcript(text, source=source),))
 
@@ -513,13 +514,13 @@ def _is_speech(path: Path, text: str) -> bool:
 def _manifest_speech(path: Path, text: str) -> Transcript:
     """A plain-text speech with the fields of its manifest row."""
     config = corpus.read_config(path.parent)
-    manifest = corpus.find_manifest(path.parent, config)
+    manifest = listed.find_manifest(path.parent, config)
     assert manifest is not None
-    rows, _problems = corpus.manifest_rows(manifest, config)
+    rows, _problems = listed.manifest_rows(manifest, config)
     row = rows.get(path.name)
     if row is None:
         raise TranscriptParseError(str(path), 0, f"not listed in {manifest} (add a row with file = {path.name})")
-    return corpus.speech_transcript(text, source=str(path), row=row, facets=tuple(config.facets))
+    return listed.speech_transcript(text, source=str(path), row=row, facets=tuple(config.facets))
 
 
 def parse_file(path: Path) -> list[Transcript]:
