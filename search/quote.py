@@ -82,6 +82,8 @@ _WORD = regex.compile(WORD_PATTERN, regex.UNICODE | regex.MULTILINE | regex.DOTA
 # An omission: …, ..., . . ., or any of them in brackets or parentheses.
 _ELLIPSIS = re.compile(r"[\[(]\s*(?:…|\.\s*\.\s*\.)\s*[\])]|…|\.\s*\.\s*\.")
 _BRACKET = re.compile(r"\[[^\[\]]*\]")
+# A bracket inside a word ("[t]he", "[W]e", "sign[ed]"): the editor changed letters, not words.
+_IN_WORD_BRACKET = re.compile(r"(?<=\w)\[\w+\]|\[\w+\](?=\w)")
 
 
 
@@ -208,19 +210,25 @@ def parse_quote(text: str) -> ParsedQuote:
             f"the quote is {len(text):,} characters long (at most {MAX_QUOTE_CHARS:,}): paste one passage"
         )
     omitted = [match.span() for match in _ELLIPSIS.finditer(text)]
-    inserted = [match.span() for match in _BRACKET.finditer(text)]
+    in_word = [match.span() for match in _IN_WORD_BRACKET.finditer(text)]
+    inserted = [match.span() for match in _BRACKET.finditer(text) if match.span() not in in_word]
+    clean, origin = _unbracketed(text, in_word)
     words: list[QuoteWord] = []
     ellipses: set[int] = set()
     marks = sorted((start, "…") for start, _ in omitted)
     mark = 0
-    for match in _WORD.finditer(text):
-        while mark < len(marks) and marks[mark][0] < match.start():
+    for match in _WORD.finditer(clean):
+        start, end = origin[match.start()], origin[match.end() - 1] + 1
+        # "[W]e" is shown with its brackets.
+        start -= any(low == start - 1 for low, _ in in_word)
+        end += any(high == end + 1 for _, high in in_word)
+        while mark < len(marks) and marks[mark][0] < start:
             ellipses.add(len(words))
             mark += 1
-        if any(start <= match.start() < end for start, end in omitted):
+        if any(low <= start < high for low, high in omitted):
             continue
-        bracketed = any(start < match.start() < end for start, end in inserted)
-        words.append(QuoteWord(exact_word(match.group()), match.start(), match.end(), bracketed))
+        bracketed = any(low < start < high for low, high in inserted)
+        words.append(QuoteWord(exact_word(match.group()), start, end, bracketed))
     if len(words) > MAX_QUOTE_WORDS:
         raise BadQuery(f"the quote has {len(words):,} words (at most {MAX_QUOTE_WORDS}): paste one passage")
     if not any(not word.bracketed for word in words):
@@ -228,6 +236,16 @@ def parse_quote(text: str) -> ParsedQuote:
     # An ellipsis before the first or after the last word omits nothing we can check.
     ellipses = {at for at in ellipses if 0 < at < len(words)}
     return ParsedQuote(text, tuple(words), frozenset(ellipses))
+
+
+def _unbracketed(text: str, spans: Sequence[tuple[int, int]]) -> tuple[str, list[int]]:
+    """The text without the brackets of `spans` ("[t]he" → "the"), and each kept character's offset in `text`.
+
+    So that a word the editor recased or completed is one word, still shown as printed.
+    """
+    dropped = {at for start, end in spans for at in (start, end - 1)}
+    origin = [at for at in range(len(text)) if at not in dropped]
+    return "".join(text[at] for at in origin), origin
 
 
 # --- alignment
@@ -301,7 +319,7 @@ def align(quote: ParsedQuote, text: str) -> Alignment | None:
     so 1.0 is a verbatim quote and changed or silently dropped words lower it.
     """
     source, spans = source_words(text[:MAX_SOURCE_CHARS])
-    norms = [word.norm for word in quote.words]
+    norms = _aligned_norms(quote)
     window = _window(quote, source, norms)
     if window is None:
         return None
@@ -337,6 +355,15 @@ def align(quote: ParsedQuote, text: str) -> Alignment | None:
     first, last = opcodes[0][1], opcodes[-1][2]
     span = (spans[low + first][0], spans[low + last - 1][1]) if last > first else (0, 0)
     return Alignment(tuple(ops), score, verbatim, longest, span)
+
+
+def _aligned_norms(quote: ParsedQuote) -> list[str]:
+    """The quote's words as aligned: an editor's [bracketed] words never equal a source word.
+
+    Otherwise "[the Islamic State]" standing for "them" anchors on an earlier "the ... Islamic
+    State" of the source and pulls the whole alignment away from the quoted passage.
+    """
+    return [f"\x00{word.norm}" if word.bracketed else word.norm for word in quote.words]
 
 
 def _trimmed(opcodes: list[list[Any]], quote: ParsedQuote) -> list[list[Any]]:
@@ -396,11 +423,31 @@ def _stems(searcher: Searcher, quote: ParsedQuote) -> list[str]:
     return [token.text for token in analyzer(text, mode="query")]
 
 
+def longest_run(quote: ParsedQuote) -> list[str]:
+    """The longest stretch of the quote's own words with no omission or [insertion] inside it."""
+    runs: list[list[str]] = [[]]
+    for number, word in enumerate(quote.words):
+        if word.bracketed or number in quote.ellipses:
+            runs.append([])
+        if not word.bracketed:
+            runs[-1].append(word.norm)
+    return max(runs, key=len)
+
+
 def candidate_docs(searcher: Searcher, quote: ParsedQuote, limit: int = CANDIDATES) -> list[int]:
-    """Documents that may hold the quote: the best by its rare exact words, then by its rare stems."""
+    """Documents that may hold the quote: those with its longest unedited stretch as a phrase,
+    then the best by its rare exact words, then by its rare stems.
+
+    The phrase comes first because rare words alone miss a short quote of common words
+    ("a priority task"): BM25 ranks first the texts that repeat one of them.
+    """
     exact = _rarest(searcher, EXACT_FIELD, [w.norm for w in quote.words if not w.bracketed])
     stems = _rarest(searcher, DEFAULT_FIELD, _stems(searcher, quote))
     docs: dict[int, None] = {}
+    run = longest_run(quote)
+    phrase = wq.Phrase(EXACT_FIELD, run) if len(run) > 1 else wq.Term(EXACT_FIELD, run[0])
+    for hit in searcher.search(phrase, limit=limit):
+        docs.setdefault(int(hit.docnum), None)
     for field_name, terms in ((EXACT_FIELD, exact), (DEFAULT_FIELD, stems)):
         if not terms:
             continue

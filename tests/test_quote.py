@@ -145,3 +145,46 @@ def test_bench_quotes_are_found_verbatim_in_their_corpus(tmp_path: Path):
     with open_index(tmp_path / "index").searcher() as searcher:
         for text in quotes:
             assert find_quote(searcher, text).matches[0].verdict == VERBATIM, text
+
+
+def test_brackets_inside_a_word_recase_or_complete_it_and_stay_in_the_diff():
+    text = "[t]he Geneva Communiqué is the basis for a settle[ment] … [Putin] said"
+    quote = parse_quote(text)
+    assert [w.norm for w in quote.words] == ["the", "geneva", "communiqué".replace("é", "e"), "is", "the", "basis", "for", "a", "settlement", "putin", "said"]
+    assert [w.bracketed for w in quote.words] == [False] * 9 + [True, False]
+    assert [text[slice(*w.shown(text))] for w in quote.words][:1] == ["[t]he"]
+    assert text[slice(*quote.words[8].shown(text))] == "settle[ment]"
+    alignment = align(parse_quote("[t]he Geneva Communiqué is the basis for a settle[ment]"), SOURCE)
+    assert alignment is not None and alignment.verbatim
+
+
+def test_bracketed_words_do_not_anchor_on_the_same_words_elsewhere_in_the_source():
+    # "[the Islamic State]" stands for "them"; the source also says "the ... Islamic State" earlier.
+    source = (
+        "The risk stems from the activities of the so-called Islamic State and other radical groups "
+        "that were once employed by some Western countries, which flirted with them and encouraged them."
+    )
+    alignment = align(parse_quote("Western countries … flirted with [the Islamic State] and encouraged them"), source)
+    assert alignment is not None and alignment.verbatim and alignment.score == 1.0
+    assert [(op.op, op.quote, op.source) for op in alignment.ops] == [
+        ("equal", "Western countries", "Western countries"),
+        ("delete", "…", "which"),
+        ("equal", "flirted with", "flirted with"),
+        ("replace", "[the Islamic State]", "them"),
+        ("equal", "and encouraged them", "and encouraged them"),
+    ]
+
+
+def test_a_short_quote_of_common_words_is_found_among_texts_that_repeat_them(tmp_path: Path):
+    from helpers import PUTIN, make_transcript
+    from index.reindex import index_transcripts
+    import datetime as dt
+
+    # 30 turns repeat "priority" and "task" (BM25 ranks them first); one says "a priority task".
+    noise = [(*PUTIN, f"A priority, a priority {n}. A task, a task {n}.") for n in range(30)]
+    filler = " ".join(f"Point {n} of the plan concerns the economy of the regions." for n in range(20))
+    source = (*PUTIN, f"{filler} Fighting terrorism is a priority task for the international community. {filler}")
+    index_transcripts(tmp_path / "index", [make_transcript("t-p", "Priorities", dt.date(2015, 1, 1), [*noise, source])])
+    with open_index(tmp_path / "index").searcher() as searcher:
+        result = find_quote(searcher, "a priority task")
+    assert [(m.seq, m.verdict) for m in result.matches] == [(30, VERBATIM)]
