@@ -74,3 +74,14 @@ def test_cli_quote_prints_verdicts_and_refuses_an_empty_quote(runner, index_dir:
     assert result.exit_code == 0
     assert result.output.startswith("VERBATIM 1.00  t-kerry:2  2013-05-07  John Kerry, US Secretary of State")
     assert runner.invoke(cli, ["--index", str(index_dir), "quote", " "]).exit_code == 2
+
+
+def test_an_overlong_quote_is_refused_with_the_reason_not_cut_by_the_browser(client):
+    quote = "We have both embraced a common approach. " * 125  # 5,125 characters
+    response = client.get("/quote", query_string={"q": quote})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "at most 2,000" in html and 'role="alert"' in html
+    # A maxlength would make the browser drop all but the first 2,000 characters of a paste, silently.
+    assert "maxlength" not in html
+    assert quote.strip() in html
