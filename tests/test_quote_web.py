@@ -85,3 +85,24 @@ def test_an_overlong_quote_is_refused_with_the_reason_not_cut_by_the_browser(cli
     # A maxlength would make the browser drop all but the first 2,000 characters of a paste, silently.
     assert "maxlength" not in html
     assert quote.strip() in html
+
+
+def test_help_describes_proximity_as_ordered_as_the_search_does(client):
+    html = client.get("/help").get_data(as_text=True)
+    assert "in this order, each within five words of the one before" in html
+    assert "/?q=%22sanctions+Russia%22~5" in html
+
+    def total(q: str) -> int:
+        return client.get("/api/search", query_string={"q": q}).get_json()["total"]
+
+    # "preparations for the Geneva conference on Syria": Syria is 3 words after Geneva.
+    assert total('"Geneva Syria"~5') >= 1
+    assert total('"Syria Geneva"~5') == 0
+    assert total('"Geneva Syria"~2') == 0
+
+
+def test_help_describes_brackets_inside_a_word_which_the_finder_reads_as_one_word(client):
+    assert "<code>[t]he</code>" in client.get("/help").get_data(as_text=True)
+    top = client.get("/api/quote", query_string={"q": "[t]he Geneva conference is prepared"}).get_json()["matches"][0]
+    assert (top["transcript_id"], top["verdict"]) == ("t-lavrov", "verbatim")
+    assert top["diff"] == [{"op": "equal", "quote": "[t]he Geneva conference is prepared", "source": "The Geneva conference is prepared"}]
