@@ -106,3 +106,13 @@ def test_help_describes_brackets_inside_a_word_which_the_finder_reads_as_one_wor
     top = client.get("/api/quote", query_string={"q": "[t]he Geneva conference is prepared"}).get_json()["matches"][0]
     assert (top["transcript_id"], top["verdict"]) == ("t-lavrov", "verbatim")
     assert top["diff"] == [{"op": "equal", "quote": "[t]he Geneva conference is prepared", "source": "The Geneva conference is prepared"}]
+
+
+def test_the_form_states_both_limits_a_quote_can_break(client):
+    # 1,900 characters of ordinary prose hold more than 300 words: the word limit is the one met first.
+    quote = "We have both embraced a common approach to Syria here. " * 35
+    assert len(quote) < 2_000 and len(quote.split()) > 300
+    response = client.get("/quote", query_string={"q": quote})
+    assert response.status_code == 400 and "(at most 300)" in response.get_data(as_text=True)
+    form = client.get("/quote").get_data(as_text=True)
+    assert "at most 300 words (2,000 characters)" in form

@@ -7,7 +7,7 @@ from typing import Any
 from flask import jsonify, render_template, request
 
 from search.errors import BadQuery
-from search.quote import MAX_QUOTE_CHARS, PARAPHRASE
+from search.quote import MAX_QUOTE_CHARS, MAX_QUOTE_WORDS, PARAPHRASE
 from web import current_engine
 from web.api import bp as api
 from web.views import bp as pages
@@ -37,7 +37,7 @@ def quote_page() -> Any:
     return (
         render_template(
             "quote.html", q="", quote=text, result=result, error=error, paraphrase=paraphrase,
-            verdict_labels=VERDICT_LABELS, max_chars=MAX_QUOTE_CHARS,
+            verdict_labels=VERDICT_LABELS, max_chars=MAX_QUOTE_CHARS, max_words=MAX_QUOTE_WORDS,
         ),
         status,
     )  # fmt: skip
