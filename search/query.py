@@ -345,11 +345,17 @@ def _joined(kind: type[And] | type[Or], items: list[Node]) -> Node | None:
     return items[0] if len(items) == 1 else kind(tuple(items))
 
 
+_TYPOGRAPHIC_QUOTES = str.maketrans(dict.fromkeys("“”„‟«»″", '"'))
+
+
 def parse(text: str) -> ParsedQuery:
     """Check and read a query string; positions refer to `text`. Raises BadQuery."""
     # People type questions: "…in Syria?" must find Syria, so `?` is punctuation, not
     # Whoosh's one-letter wildcard (same length, so positions still line up).
     text = text.replace("?", " ")
+    # A quote pasted from the press or a word processor has typographic quotation marks:
+    # “we do not want” is the exact phrase, not four stemmed words (one character each, too).
+    text = text.translate(_TYPOGRAPHIC_QUOTES)
     if not text.strip():
         return ParsedQuery(text, None)
     quote = _unclosed_quote(text)

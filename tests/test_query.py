@@ -104,6 +104,18 @@ def test_question_mark_is_punctuation_not_a_wildcard(engine: Engine) -> None:
     assert total(engine, q="?") == total(engine, q="")  # nothing left: browse
 
 
+@pytest.mark.parametrize("q", ["“geneva communique”", "«geneva communique»", "„geneva communique“", 'speaker:“John Kerry” “geneva communique”'])
+def test_typographic_quotes_are_quotes(engine: Engine, q: str) -> None:
+    # A quote pasted from a newspaper keeps its curly quotes: still the exact phrase, not two stemmed words.
+    assert ids(engine, q=q) == ids(engine, q='"geneva communique"') == ["t-kerry:2"]
+    assert ids(engine, q="geneva communique") == ["t-lavrov:1", "t-kerry:2"]
+
+
+def test_an_unpaired_typographic_quote_is_an_unclosed_quote(engine: Engine) -> None:
+    with pytest.raises(BadQuery, match="unclosed quote at position 7"):
+        engine.search(SearchRequest(q="geneva “communique"))
+
+
 def test_words_are_stemmed_and_anded(engine: Engine) -> None:
     assert ids(engine, q="inflation lowest") == ["t-economy:0"]
     assert ids(engine, q="Inflations") == ids(engine, q="inflation")
