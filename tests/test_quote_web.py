@@ -116,3 +116,16 @@ def test_the_form_states_both_limits_a_quote_can_break(client):
     assert response.status_code == 400 and "(at most 300)" in response.get_data(as_text=True)
     form = client.get("/quote").get_data(as_text=True)
     assert "at most 300 words (2,000 characters)" in form
+
+
+def test_no_source_says_why_meaning_was_not_compared_without_server_paths(client, index_dir: Path):
+    from search.semantic import semantic_available
+
+    # The test index has no vectors: with the model installed, the reason is the missing vectors
+    # (the page used to say "the embedding model is not installed" whatever the reason).
+    html = client.get("/quote", query_string={"q": "Our nuclear submarines will patrol the Geneva lake"}).get_data(as_text=True)
+    assert "No source found" in html and "meaning is not compared on this server: " in html
+    if semantic_available():
+        assert "no embedding vectors" in html and "manage.py embed" in html
+        assert "not installed" not in html
+    assert str(index_dir) not in html

@@ -10,7 +10,7 @@ from search.errors import BadQuery
 from search.quote import MAX_QUOTE_CHARS, MAX_QUOTE_WORDS, PARAPHRASE
 from web import current_engine
 from web.api import bp as api
-from web.views import bp as pages
+from web.views import _semantic_reason, bp as pages
 
 VERDICT_LABELS = {"verbatim": "Verbatim", "altered": "Altered", PARAPHRASE: "Paraphrase"}
 
@@ -33,17 +33,13 @@ def quote_page() -> Any:
             result = engine.find_quote(text)
         except BadQuery as refused:
             error, status = refused.message, 400
-    paraphrase = _paraphrase_on(engine)
+    # Why meaning is not compared (no model, or no vectors for this index), without server paths.
+    paraphrase_off = _semantic_reason(engine)
     return (
         render_template(
-            "quote.html", q="", quote=text, result=result, error=error, paraphrase=paraphrase,
+            "quote.html", q="", quote=text, result=result, error=error, paraphrase_off=paraphrase_off,
             verdict_labels=VERDICT_LABELS, max_chars=MAX_QUOTE_CHARS, max_words=MAX_QUOTE_WORDS,
         ),
         status,
     )  # fmt: skip
 
-
-def _paraphrase_on(engine: Any) -> bool:
-    from search import hybrid
-
-    return hybrid.unavailable_reason(engine.semantic_index()) is None
