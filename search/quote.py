@@ -56,6 +56,9 @@ MAX_QUOTE_WORDS = 300
 MAX_SOURCE_CHARS = 400_000
 # Candidate documents aligned per stage (exact rare words, stemmed words).
 CANDIDATES = 20
+# Candidates holding the quote's longest unedited stretch as a phrase: a verbatim source is among
+# the first few (a phrase of rare words has few hits; one of common words ranks the exact ones first).
+PHRASE_CANDIDATES = 5
 # Rarest quote words that select the candidates: enough to survive a few edits.
 RARE_WORDS = 8
 # Source words an ellipsis may stand for (a quote joins parts of one answer, not of a whole address).
@@ -445,9 +448,10 @@ def candidate_docs(searcher: Searcher, quote: ParsedQuote, limit: int = CANDIDAT
     stems = _rarest(searcher, DEFAULT_FIELD, _stems(searcher, quote))
     docs: dict[int, None] = {}
     run = longest_run(quote)
-    phrase = wq.Phrase(EXACT_FIELD, run) if len(run) > 1 else wq.Term(EXACT_FIELD, run[0])
-    for hit in searcher.search(phrase, limit=limit):
-        docs.setdefault(int(hit.docnum), None)
+    if len(run) <= RARE_WORDS:  # a longer quote has rare words enough; its phrase would read many postings
+        phrase = wq.Phrase(EXACT_FIELD, run) if len(run) > 1 else wq.Term(EXACT_FIELD, run[0])
+        for hit in searcher.search(phrase, limit=PHRASE_CANDIDATES):
+            docs.setdefault(int(hit.docnum), None)
     for field_name, terms in ((EXACT_FIELD, exact), (DEFAULT_FIELD, stems)):
         if not terms:
             continue
