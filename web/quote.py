@@ -10,7 +10,7 @@ from search.errors import BadQuery
 from search.quote import MAX_QUOTE_CHARS, MAX_QUOTE_WORDS, PARAPHRASE
 from web import current_engine
 from web.api import bp as api
-from web.views import _semantic_reason, bp as pages
+from web.views import semantic_reason, bp as pages
 
 VERDICT_LABELS = {"verbatim": "Verbatim", "altered": "Altered", PARAPHRASE: "Paraphrase"}
 
@@ -34,7 +34,7 @@ def quote_page() -> Any:
         except BadQuery as refused:
             error, status = refused.message, 400
     # Why meaning is not compared (no model, or no vectors for this index), without server paths.
-    paraphrase_off = _semantic_reason(engine)
+    paraphrase_off = semantic_reason(engine)
     return (
         render_template(
             "quote.html", q="", quote=text, result=result, error=error, paraphrase_off=paraphrase_off,

@@ -85,7 +85,7 @@ def search() -> Any:
     if len(params) != len(raw):  # drop the empty fields a submitted form leaves behind
         return redirect(_search_url(params))
     engine = current_engine()
-    page = _PageState.of(params, _semantic_reason(engine), engine.semantic_index().limit)
+    page = _PageState.of(params, semantic_reason(engine), engine.semantic_index().limit)
     try:
         view = _choice("view", VIEWS)
         kwic_sort = _choice("kwic_sort", kwic.SORTS)
@@ -157,7 +157,7 @@ def similar(utterance_id: str) -> Any:
         "preview": _preview(utterance.text),
         "source_url": url_for("pages.transcript", transcript_id=document.id, _anchor=f"u{utterance.seq}"),
     }
-    reason = _semantic_reason(engine)
+    reason = semantic_reason(engine)
     error = None
     hits: list[Hit] = []
     if reason is None:
@@ -204,7 +204,7 @@ def _search_url(params: Params) -> str:
     return url_for("pages.search") + (query_string(params) if params else "")
 
 
-def _semantic_reason(engine: Engine) -> str | None:
+def semantic_reason(engine: Engine) -> str | None:
     """Why semantic and hybrid modes cannot run here, fit for the page (no server paths); None if they can."""
     reason = hybrid.unavailable_reason(engine.semantic_index())
     return None if reason is None else _public_reason(engine, reason)
