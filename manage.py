@@ -8,7 +8,6 @@ Exit status: 0 success, 2 bad usage or malformed query, 1 other errors.
 from __future__ import annotations
 
 import dataclasses
-import gc
 import logging
 from pathlib import Path
 
@@ -491,25 +490,43 @@ def bench_command(
 
 
 @cli.command("embed")
+@click.option(
+    "--progress-every",
+    type=click.FloatRange(0.5, 3600),
+    default=5.0,
+    show_default=True,
+    help="Seconds between progress lines when stderr is not a terminal (a log).",
+)
 @click.pass_obj
-def embed_command(settings: Settings) -> None:
+def embed_command(settings: Settings, progress_every: float) -> None:
     """Compute the missing embedding vectors for semantic search (needs the [semantic] extra).
 
     Only utterances without vectors (new or changed since the last run) are embedded;
-    vectors of utterances no longer in the index are dropped.
+    vectors of utterances no longer in the index are dropped. Work is saved as it goes:
+    an interrupted run is resumed by running `embed` again.
     """
     import sys
 
     from index.errors import IndexMissing
     from search.errors import SemanticUnavailable
     from search.semantic import MiniLMEmbedder, require_semantic
-    from search.vectors import sync_vectors, vectors_dir
+    from search.vectors import ProgressLines, load_store, sync_vectors, vectors_dir
 
+    terminal = sys.stderr.isatty()
+    report = None if terminal else ProgressLines(lambda line: click.echo(line, err=True), progress_every)
     try:
         require_semantic()
-        summary = sync_vectors(settings.index_dir, MiniLMEmbedder(), progress=sys.stderr.isatty())
+        summary = sync_vectors(settings.index_dir, MiniLMEmbedder(), progress=terminal, report=report)
     except (IndexMissing, SemanticUnavailable) as error:
         raise click.UsageError(str(error)) from None
+    except KeyboardInterrupt:
+        store = load_store(settings.index_dir)
+        saved = 0 if store is None else len(store.utterances())
+        click.echo(
+            f"\nInterrupted: vectors of {saved:,} utterances are saved; run `embed` again to continue.",
+            err=True,
+        )
+        raise SystemExit(130) from None
     rate = f" ({summary.passages_per_second:.0f} passages/s)" if summary.added_passages else ""
     click.echo(
         f"Vectors {vectors_dir(settings.index_dir)}: {summary.utterances:,} utterances, "
@@ -528,14 +545,34 @@ def embed_command(settings: Settings) -> None:
 @click.option("--host", default=None, help="Address to listen on (default 127.0.0.1, or $VERBATIM_HOST).")
 @click.option("--port", type=click.IntRange(0, 65535), default=None, help="Port (default 5000, or $VERBATIM_PORT).")
 @click.option("--debug", is_flag=True, help="Flask's reloading development server with the debugger.")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 256),
+    default=None,
+    help="Worker processes (gunicorn; default: one per core).",
+)
+@click.option(
+    "--server",
+    "server_name",
+    type=click.Choice(["auto", "gunicorn", "waitress"]),
+    default="auto",
+    show_default=True,
+    help="gunicorn's pre-fork workers where available, else waitress in one process.",
+)
 @click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True, help="Worker threads (waitress).")
 @click.pass_obj
-def serve_command(settings: Settings, host: str | None, port: int | None, debug: bool, threads: int) -> None:
-    """Run the web UI and JSON API (waitress; only this machine can connect unless --host says otherwise)."""
-    # Imported here so the other commands do not pay for Flask and waitress.
-    import waitress
-
-    from web import create_app, warm_up
+def serve_command(
+    settings: Settings,
+    host: str | None,
+    port: int | None,
+    debug: bool,
+    workers: int | None,
+    server_name: str,
+    threads: int,
+) -> None:
+    """Run the web UI and JSON API (only this machine can connect unless --host says otherwise)."""
+    # Imported here so the other commands do not pay for Flask and the servers.
+    from web import server
 
     settings = dataclasses.replace(
         settings,
@@ -543,25 +580,35 @@ def serve_command(settings: Settings, host: str | None, port: int | None, debug:
         port=settings.port if port is None else port,
         debug=debug,
     )
-    app = create_app(settings)
-    # Long-lived objects (index columns, caches) need no cyclic GC passes: freezing them
-    # removes the ~80 ms collection pauses the benchmark measured.
-    gc.collect()
-    gc.freeze()
+    if server_name == "gunicorn" and not server.gunicorn_available():
+        raise click.UsageError("gunicorn (with gevent) is not available here: use --server waitress")
+    use_gunicorn = not debug and server_name != "waitress" and server.gunicorn_available()
     where = f"http://{settings.host}:{settings.port}/"
+    if settings.host not in ("127.0.0.1", "localhost", "::1"):
+        click.echo(
+            f"Warning: listening on {settings.host}, so other machines can connect; "
+            "put a reverse proxy with header timeouts in front (README: Running it for others).",
+            err=True,
+        )
+    if use_gunicorn:
+        count = workers or server.default_workers()
+        click.echo(f"Verbatim on {where} (index: {settings.index_dir}, {count} worker processes); Ctrl+C stops it.")
+        server.serve_gunicorn(settings, count)
+        return
+    if workers and workers > 1:
+        click.echo(f"--workers needs gunicorn: serving with waitress in one process ({threads} threads).", err=True)
+    app = server.worker_app(settings, warm=False)
     click.echo(f"Verbatim on {where} (index: {settings.index_dir}); Ctrl+C stops it.")
-    # The embedding model takes seconds to load: start now, so the first semantic search does not wait
+    # The embedding model takes a moment to load: start now, so the first semantic search does not wait
     # (not under --debug, whose reloader would load it in a process that serves nothing).
+    from web import warm_up
+
     if not debug and warm_up(app) is not None:
         click.echo("Semantic search on; loading the embedding model in the background.")
-    if settings.host not in ("127.0.0.1", "localhost", "::1"):
-        click.echo(f"Warning: listening on {settings.host}, so other machines can connect.", err=True)
     if debug:
         app.run(host=settings.host, port=settings.port, debug=True)
     else:
-        # Under load waitress warns once per queued request; a queue is normal, not a fault.
-        logging.getLogger("waitress.queue").setLevel(logging.ERROR)
-        waitress.serve(app, host=settings.host, port=settings.port, threads=threads, ident="verbatim")
+        server.serve_waitress(app, settings, threads)
 
 
 # --- every command takes --index after its name too (DESIGN §4) ---

