@@ -81,7 +81,8 @@ class SemanticIndex:
         self.limit = limit
         self.ann_threshold = ann_threshold
         self._needs_extra = embedder is None
-        self._embedder: Embedder = embedder if embedder is not None else MiniLMEmbedder()
+        # One thread per query: a short text gains nothing from more, and requests share the cores.
+        self._embedder: Embedder = embedder if embedder is not None else MiniLMEmbedder(threads=1)
         self._lock = threading.RLock()
         self._neighbours: NeighbourSearch | None = None
         self._stamp: tuple[int, int, int] | None = None

@@ -33,8 +33,10 @@ STORE_FORMAT = 1
 # Exact search over 50k × 384 floats is a ~10 ms matrix product; above that, HNSW.
 ANN_THRESHOLD = 50_000
 HNSW_NEIGHBOURS = 32
-# Passages embedded between two saves, so an interrupted `embed` keeps most of its work.
+# Passages embedded (at most) between two saves, so an interrupted `embed` keeps most of its work.
 CHECKPOINT_PASSAGES = 2_000
+# Seconds (at most) between two saves, for a machine so busy that 2,000 passages take minutes.
+CHECKPOINT_SECONDS = 60.0
 
 
 def vectors_dir(index_dir: Path | str) -> Path:
@@ -448,31 +450,44 @@ def _embedded_batches(
     progress: bool,
     report: Callable[[EmbedProgress], None] | None = None,
 ) -> Iterator[VectorStore]:
-    """Stores of newly embedded passages, about CHECKPOINT_PASSAGES at a time, whole utterances only."""
+    """Stores of newly embedded passages, whole utterances only, one per checkpoint.
+
+    A checkpoint falls every CHECKPOINT_PASSAGES passages or CHECKPOINT_SECONDS seconds,
+    whichever comes first, so a slow (shared) machine loses little when interrupted.
+    """
     from tqdm import tqdm
 
-    began = time.perf_counter()
+    began = last_save = time.perf_counter()
     done_words = 0
+    pending: list[Passage] = []
+    pending_vectors: list[np.ndarray] = []
     with tqdm(total=len(passages), unit="passage", desc="embedding", disable=not progress) as bar:
-        start = 0
-        while start < len(passages):
-            stop = min(start + CHECKPOINT_PASSAGES, len(passages))
+        for first in range(0, len(passages), ENCODE_CHUNK):
+            part = passages[first : first + ENCODE_CHUNK]
+            texts_of_part = [texts[p.utterance_id][p.start : p.end] for p in part]
+            pending.extend(part)
+            pending_vectors.append(embedder.encode(texts_of_part))
+            bar.update(len(part))
+            done_words += sum(len(text.split()) for text in texts_of_part)
+            now = time.perf_counter()
+            done = first + len(part)
+            if report is not None:
+                report(EmbedProgress(done, len(passages), done_words, now - began))
+            due = len(pending) >= CHECKPOINT_PASSAGES or now - last_save >= CHECKPOINT_SECONDS
+            if not due and done < len(passages):
+                continue
             # A checkpoint never splits an utterance: it would look complete when read back.
-            while stop < len(passages) and passages[stop].number != 0:
-                stop += 1
-            chunk = passages[start:stop]
-            vectors = []
-            for first in range(0, len(chunk), ENCODE_CHUNK):
-                part = chunk[first : first + ENCODE_CHUNK]
-                texts_of_part = [texts[p.utterance_id][p.start : p.end] for p in part]
-                vectors.append(embedder.encode(texts_of_part))
-                bar.update(len(part))
-                done_words += sum(len(text.split()) for text in texts_of_part)
-                if report is not None:
-                    done = start + first + len(part)
-                    report(EmbedProgress(done, len(passages), done_words, time.perf_counter() - began))
-            yield _rows(chunk, np.concatenate(vectors), hashes, embedder)
-            start = stop
+            cut = len(pending)
+            if done < len(passages) and passages[done].number != 0:
+                while cut > 0 and pending[cut - 1].number != 0:
+                    cut -= 1
+                cut -= 1  # the first passage of the unfinished utterance stays pending too
+            if cut <= 0:
+                continue
+            vectors = np.concatenate(pending_vectors)
+            yield _rows(pending[:cut], vectors[:cut], hashes, embedder)
+            pending, pending_vectors = pending[cut:], [vectors[cut:]]
+            last_save = time.perf_counter()
 
 
 def _rows(
