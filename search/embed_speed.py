@@ -152,3 +152,53 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+# --- what a semantic query costs from a cold start (issue 16: ≤ 2× a keyword CLI search)
+
+_LOAD_SCRIPT = """
+import json, sys, time
+started = time.perf_counter()
+import onnxruntime, tokenizers
+imported = time.perf_counter()
+from search.semantic import MiniLMEmbedder
+embedder = MiniLMEmbedder(threads=1)
+embedder.model()
+loaded = time.perf_counter()
+embedder.encode(["sanctions against the banks"])
+encoded = time.perf_counter()
+heavy = sorted(m for m in ("torch", "sentence_transformers", "transformers") if m in sys.modules)
+print(json.dumps({"import_s": imported - started, "load_s": loaded - imported,
+                  "first_query_s": encoded - loaded, "heavy_modules": heavy}))
+"""
+
+
+def query_start_costs(cwd: Path | str = ".") -> dict[str, object]:
+    """In a fresh interpreter: seconds to import ONNX Runtime and tokenizers, to load the model, to embed one query."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", _LOAD_SCRIPT], cwd=cwd, capture_output=True, text=True, check=True
+    )
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def cli_search_seconds(
+    index_dir: Path | str, queries: Sequence[str], rounds: int = 3, cwd: Path | str = "."
+) -> dict[str, float]:
+    """Median wall time of `manage.py search QUERY --mode M` per mode (keyword and semantic interleaved)."""
+    import subprocess
+    import sys
+
+    times: dict[str, list[float]] = {"keyword": [], "semantic": []}
+    for _ in range(rounds):
+        for query in queries:
+            for mode in times:
+                started = time.perf_counter()
+                subprocess.run(
+                    [sys.executable, "manage.py", "--index", str(index_dir), "search", query, "--mode", mode],
+                    cwd=cwd, check=True, capture_output=True,
+                )
+                times[mode].append(time.perf_counter() - started)
+    return {f"cli_{mode}_s": statistics.median(values) for mode, values in times.items()}
