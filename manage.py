@@ -509,14 +509,18 @@ def embed_command(settings: Settings, progress_every: float) -> None:
 
     from index.errors import IndexMissing
     from search.errors import SemanticUnavailable
-    from search.semantic import MiniLMEmbedder, require_semantic
+    from search.semantic import PassageEmbedder, require_semantic
     from search.vectors import ProgressLines, load_store, sync_vectors, vectors_dir
 
     terminal = sys.stderr.isatty()
     report = None if terminal else ProgressLines(lambda line: click.echo(line, err=True), progress_every)
     try:
         require_semantic()
-        summary = sync_vectors(settings.index_dir, MiniLMEmbedder(), progress=terminal, report=report)
+        summary = sync_vectors(settings.index_dir, PassageEmbedder(), progress=terminal, report=report)
+        # Queries use the ONNX export of the model: make it now, not in the first query.
+        from search import onnx_export
+
+        onnx_export.ensure_model()
     except (IndexMissing, SemanticUnavailable) as error:
         raise click.UsageError(str(error)) from None
     except KeyboardInterrupt:

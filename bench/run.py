@@ -272,10 +272,10 @@ def semantic_latency(
 ) -> tuple[Latency, Latency, float]:
     """(semantic, hybrid) request latency after embedding the index; and the seconds embedding took."""
     from search.hybrid import SemanticIndex
-    from search.semantic import MiniLMEmbedder
+    from search.semantic import PassageEmbedder
     from search.vectors import sync_vectors
 
-    embedder = DedupEmbedder(MiniLMEmbedder())
+    embedder = DedupEmbedder(PassageEmbedder())
     started = time.perf_counter()
     sync_vectors(index_dir, embedder)
     embed_seconds = time.perf_counter() - started

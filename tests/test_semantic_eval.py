@@ -77,12 +77,12 @@ def eval_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
         pytest.skip(f"the [semantic] extra is not installed ({INSTALL_COMMAND})")
     corpus = _corpus()
     from index.reindex import reindex
-    from search.semantic import MiniLMEmbedder
+    from search.semantic import PassageEmbedder
     from search.vectors import sync_vectors
 
     path = Path(os.environ.get("VERBATIM_EVAL_INDEX") or tmp_path_factory.mktemp("eval") / "index")
     reindex(path, [corpus])
-    sync_vectors(path, MiniLMEmbedder())
+    sync_vectors(path, PassageEmbedder())
     return path
 
 
