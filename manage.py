@@ -456,11 +456,27 @@ def _diff_part(op: str, quote: str, source: str) -> str:
 )
 @click.option("--workdir", type=click.Path(file_okay=False, path_type=Path), default=None, help="Keep the indexes here (default: a temporary folder).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option("--load", is_flag=True, help="Instead: requests/s and p95 of `serve` with waitress and 1, 2, N workers (bench/load.py).")
+@click.option("--load-seconds", type=click.FloatRange(1, 600), default=20, show_default=True, help="Seconds per --load run.")
+@click.option("--embed", "embed_speed", is_flag=True, help="Instead: embedding words/s, ours and a plain sentence-transformers encode (bench/embed.py).")
 def bench_command(
-    corpus: Path, scale: int, repeat: int, semantic: bool | None, workdir: Path | None, as_json: bool
+    corpus: Path,
+    scale: int,
+    repeat: int,
+    semantic: bool | None,
+    workdir: Path | None,
+    as_json: bool,
+    load: bool,
+    load_seconds: float,
+    embed_speed: bool,
 ) -> None:
     """Time index build and full search requests, ours beside SQLite FTS5, on CORPUS × SCALE."""
     import json
+
+    if load or embed_speed:
+        figures = _bench_serving(corpus, workdir, load, load_seconds, embed_speed, repeat)
+        click.echo(json.dumps(figures, ensure_ascii=False) if as_json else _serving_table(figures))
+        return
 
     from search.errors import SemanticUnavailable
     from bench.run import format_table, run_bench
@@ -484,6 +500,48 @@ def bench_command(
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False))
     else:
         click.echo("\n".join(format_table(result)))
+
+
+def _bench_serving(
+    corpus: Path, workdir: Path | None, load: bool, seconds: float, embed_speed: bool, rounds: int
+) -> dict[str, object]:
+    """`bench --load` / `--embed`: the corpus indexed once (and embedded for --embed), then measured."""
+    import os
+    import tempfile
+
+    from index.reindex import reindex
+
+    with tempfile.TemporaryDirectory(prefix="verbatim-bench-") as scratch:
+        index_dir = (workdir or Path(scratch)) / "serving-index"
+        reindex(index_dir, [corpus])
+        figures: dict[str, object] = {}
+        if embed_speed:
+            from bench.embed import measure_index
+
+            figures.update(measure_index(index_dir, rounds=min(rounds, 5)).to_dict())
+        if load:
+            from bench.load import workers_table
+
+            counts = sorted({1, 2, os.cpu_count() or 1})
+            figures["load"] = workers_table(index_dir, counts, [8, 20], seconds, rounds=1)
+        return figures
+
+
+def _serving_table(figures: dict[str, object]) -> str:
+    """The --load / --embed figures for people."""
+    lines = []
+    if "embed_words_per_s" in figures:
+        lines.append(
+            f"embedding: ours {figures['embed_words_per_s']:,} words/s, plain sentence-transformers "
+            f"{figures['embed_baseline_words_per_s']:,} words/s ({figures['embed_speedup']}×)"
+        )
+    for row in figures.get("load", []):  # type: ignore[union-attr]
+        workers = row["server_workers"] or 1
+        lines.append(
+            f"{row['server']:<9} {workers} process(es), {row['clients']:>2} clients: {row['throughput_rps']:>7} requests/s, "
+            f"p50 {row['p50_ms']} ms, p95 {row['p95_ms']} ms, errors {row['errors']}"
+        )
+    return "\n".join(lines)
 
 
 # --- embed (search/semantic.py) ---

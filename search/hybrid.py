@@ -3,7 +3,10 @@
 Semantic mode ranks the utterances the filters admit by the cosine similarity of their
 best passage to the query and keeps the top `SemanticIndex.limit`; facet counts cover
 those hits (each facet with the other facets' filters, as in keyword mode). Hybrid mode
-fuses the keyword ranking and the semantic one by reciprocal rank fusion (k = 60).
+fuses a keyword ranking and the semantic one by weighted reciprocal rank fusion. Its keyword
+side ranks by *any* of the query's words (BM25 over OR, `any_words`): with the words ANDed, a
+paraphrase gave it nothing and hybrid equalled semantic. The weights were calibrated on the
+paraphrase set and on known-item phrases (BENCHMARKS.md, "Hybrid").
 Filters are applied before ranking, so every filter works the same in every mode.
 """
 
@@ -45,6 +48,10 @@ log = logging.getLogger(__name__)
 # and facet counts cover these hits (the UI says so).
 SEMANTIC_LIMIT = 200
 RRF_K = 60
+# Hybrid fusion, calibrated (BENCHMARKS.md, "Hybrid"): rank constant and the keyword side's weight
+# (the semantic side weighs 1).
+HYBRID_K = 60
+HYBRID_KEYWORD_WEIGHT = 1.0
 # A semantic snippet is the best passage, cut to about this many characters.
 PASSAGE_SNIPPET_CHARS = 480
 _QUERY_CACHE_SIZE = 256
@@ -211,17 +218,35 @@ class SemanticIndex:
 
 
 def reciprocal_rank_fusion(
-    rankings: Sequence[np.ndarray], k: int = RRF_K
+    rankings: Sequence[np.ndarray], k: float = RRF_K, weights: Sequence[float] | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Documents of several rankings by Σ 1/(k + rank) over the rankings they are in (rank from 1)."""
+    """Documents of several rankings by Σ weight/(k + rank) over the rankings they are in (rank from 1)."""
     scores: dict[int, float] = {}
-    for ranking in rankings:
+    for number, ranking in enumerate(rankings):
+        weight = 1.0 if weights is None else weights[number]
         for rank, doc in enumerate(ranking.tolist(), start=1):
-            scores[doc] = scores.get(doc, 0.0) + 1.0 / (k + rank)
+            scores[doc] = scores.get(doc, 0.0) + weight / (k + rank)
     docs = np.fromiter(scores, dtype=np.int64, count=len(scores))
     values = np.fromiter(scores.values(), dtype=np.float64, count=len(scores))
     order = np.argsort(-values, kind="stable")
     return docs[order], values[order]
+
+
+def any_words(q: wq.Query) -> wq.Query:
+    """The query for hybrid's keyword side: its ANDed text clauses ORed, so a document with any of the words ranks (BM25).
+
+    Field clauses and NOTs still restrict (`speaker:"…" sanctions banks` keeps the speaker);
+    phrases, ORs and single words are unchanged.
+    """
+    if isinstance(q, wq.AndNot):
+        return wq.AndNot(any_words(q.a), q.b)
+    if not isinstance(q, wq.And):
+        return q
+    text = [part for part in q.subqueries if _has_text(part) and not isinstance(part, wq.Not)]
+    others = [part for part in q.subqueries if part not in text]
+    if len(text) < 2:
+        return q
+    return wq.And([wq.Or(text), *others]) if others else wq.Or(text)
 
 
 def _has_text(q: wq.Query) -> bool:
@@ -291,7 +316,7 @@ def rank(
     word_scores: np.ndarray | None = None
     if request.mode == "hybrid":
         matched, word_scores = pipeline.match_documents(
-            view.searcher, q, columns.size, scored=True, lengths=view.lengths
+            view.searcher, any_words(q), columns.size, scored=True, lengths=view.lengths
         )
         words_base = pipeline.filter_masks(columns, request, matched)[0]
 
@@ -305,7 +330,9 @@ def rank(
             return found.docs, dict(zip(found.docs.tolist(), found.scores.tolist())), passages, set()
         words = np.flatnonzero(combine(words_base, masks, skip=skip))
         words = pipeline.order_documents(columns, words, "relevance", word_scores[words])
-        docs, fused = reciprocal_rank_fusion([words, found.docs])
+        docs, fused = reciprocal_rank_fusion(
+            [words, found.docs], HYBRID_K, (HYBRID_KEYWORD_WEIGHT, 1.0)
+        )
         return docs, dict(zip(docs.tolist(), fused.tolist())), passages, set(words.tolist())
 
     docs, scores, passages, keyword_docs = ranked(None)

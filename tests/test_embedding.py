@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from embedders import WordHashEmbedder
 from search import vectors
-from search.embed_speed import measure, word_count
+from bench.embed import measure, word_count
 from search.semantic import INSTALL_COMMAND, length_batches, semantic_available
 from search.vectors import EmbedProgress, ProgressLines, load_store, progress_line, sync_vectors
 
@@ -146,16 +146,17 @@ def test_embed_command_reports_progress_lines_when_not_a_terminal(index_dir: Pat
 
 
 def test_every_checkpoint_holds_whole_utterances_whatever_the_chunk_size(
-    index_dir: Path, embedder: WordHashEmbedder, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, transcripts: list, embedder: WordHashEmbedder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import datetime as dt
 
-    from conftest import make_transcript
-    from index.writer import open_index, write_transcripts
+    from helpers import make_transcript
+    from index.reindex import index_transcripts
 
     long_text = " ".join(f"Sentence number {n} is about the economy of the region." for n in range(12))
     turns = [("Vladimir Putin", "President of Russia", long_text)] * 3
-    write_transcripts(open_index(index_dir), [make_transcript("t-long", "Long", dt.date(2013, 5, 7), turns)])
+    index_dir = tmp_path / "index"
+    index_transcripts(index_dir, [*transcripts, make_transcript("t-long", "Long", dt.date(2013, 5, 7), turns)])
     monkeypatch.setattr(vectors, "CHECKPOINT_PASSAGES", 2)
     monkeypatch.setattr(vectors, "ENCODE_CHUNK", 1)
     saved: list[vectors.VectorStore] = []

@@ -19,13 +19,12 @@ from pathlib import Path
 
 import pytest
 
+from bench import load as loadtest
 from web.server import CONNECTION_LIMIT, gunicorn_available, gunicorn_options, waitress_options
-from web.settings import Settings
+from settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
-sys.path.insert(0, str(ROOT / "scripts"))
-import loadtest  # noqa: E402  (scripts/ is not a package)
 
 needs_gunicorn = pytest.mark.skipif(not gunicorn_available(), reason="gunicorn with gevent is not available here")
 START_LIMIT = 120.0  # seconds for the interpreter, the workers and the index to come up (a bound, not a timing)

@@ -26,7 +26,7 @@ from typing import Any
 
 from flask import Flask
 
-from web.settings import Settings
+from settings import Settings
 
 log = logging.getLogger(__name__)
 

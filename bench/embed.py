@@ -4,7 +4,7 @@ The machine this runs on is usually shared, so one measurement of each says litt
 embedders take turns (A B A B …) on the same passages and each reports the median of its
 rounds. Words are white-space separated words of the passages, as a reader would count them.
 
-    python -m search.embed_speed INDEX_DIR [--passages 600] [--rounds 3] [--json]
+    python -m bench.embed INDEX_DIR [--passages 600] [--rounds 3] [--json]
 """
 
 from __future__ import annotations
