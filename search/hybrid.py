@@ -48,10 +48,14 @@ log = logging.getLogger(__name__)
 # and facet counts cover these hits (the UI says so).
 SEMANTIC_LIMIT = 200
 RRF_K = 60
-# Hybrid fusion, calibrated (BENCHMARKS.md, "Hybrid"): rank constant and the keyword side's weight
-# (the semantic side weighs 1).
-HYBRID_K = 60
-HYBRID_KEYWORD_WEIGHT = 1.0
+# Hybrid fusion, calibrated on the paraphrase set and 100 known-item phrases (BENCHMARKS.md,
+# "Hybrid"): Σ weight/(HYBRID_K + rank) over three rankings — documents with all the words
+# (the keyword query as written), documents with any of them (BM25 over OR), and by meaning
+# (weight 1). All words count for much, any word for a little: a paraphrase shares few words,
+# a remembered phrase all of them.
+HYBRID_K = 10
+HYBRID_ALL_WORDS_WEIGHT = 2.0
+HYBRID_ANY_WORDS_WEIGHT = 0.25
 # A semantic snippet is the best passage, cut to about this many characters.
 PASSAGE_SNIPPET_CHARS = 480
 _QUERY_CACHE_SIZE = 256
@@ -312,13 +316,15 @@ def rank(
     if restriction is not None:
         restricted = pipeline.match_documents(view.searcher, restriction, columns.size)[0]
     base, masks = pipeline.filter_masks(columns, request, restricted)
-    words_base: np.ndarray | None = None
-    word_scores: np.ndarray | None = None
+    # (base mask, scores, weight) of the keyword rankings hybrid fuses: all words, any word.
+    keyword_sides: list[tuple[np.ndarray, np.ndarray, float]] = []
     if request.mode == "hybrid":
-        matched, word_scores = pipeline.match_documents(
-            view.searcher, any_words(q), columns.size, scored=True, lengths=view.lengths
-        )
-        words_base = pipeline.filter_masks(columns, request, matched)[0]
+        for query, weight in ((q, HYBRID_ALL_WORDS_WEIGHT), (any_words(q), HYBRID_ANY_WORDS_WEIGHT)):
+            matched, word_scores = pipeline.match_documents(
+                view.searcher, query, columns.size, scored=True, lengths=view.lengths
+            )
+            side_base = pipeline.filter_masks(columns, request, matched)[0]
+            keyword_sides.append((side_base, word_scores, weight))
 
     Passages = dict[int, tuple[int, int]]
 
@@ -326,14 +332,16 @@ def rank(
         """The result docs with the filters but `skip`'s: (docs, scores, best passages, keyword docs)."""
         found = semantic.rank(vector, columns, combine(base, masks, skip=skip), semantic.limit)
         passages = dict(zip(found.docs.tolist(), found.spans))
-        if words_base is None or word_scores is None:
+        if not keyword_sides:
             return found.docs, dict(zip(found.docs.tolist(), found.scores.tolist())), passages, set()
-        words = np.flatnonzero(combine(words_base, masks, skip=skip))
-        words = pipeline.order_documents(columns, words, "relevance", word_scores[words])
-        docs, fused = reciprocal_rank_fusion(
-            [words, found.docs], HYBRID_K, (HYBRID_KEYWORD_WEIGHT, 1.0)
-        )
-        return docs, dict(zip(docs.tolist(), fused.tolist())), passages, set(words.tolist())
+        rankings, weights = [], []
+        for side_base, word_scores, weight in keyword_sides:
+            words = np.flatnonzero(combine(side_base, masks, skip=skip))
+            rankings.append(pipeline.order_documents(columns, words, "relevance", word_scores[words]))
+            weights.append(weight)
+        docs, fused = reciprocal_rank_fusion([*rankings, found.docs], HYBRID_K, [*weights, 1.0])
+        keyword_docs = set(rankings[-1].tolist())  # any word: a superset of all words
+        return docs, dict(zip(docs.tolist(), fused.tolist())), passages, keyword_docs
 
     docs, scores, passages, keyword_docs = ranked(None)
     matched_by = {
