@@ -355,6 +355,21 @@ def test_field_clauses_become_filters(index_dir: Path, query: str, kept: str | N
     assert (None if restriction is None else str(restriction)) == kept
 
 
+def test_any_words_ors_the_text_clauses_and_keeps_field_clauses(index_dir: Path) -> None:
+    from whoosh import query as wq
+
+    from search.hybrid import any_words
+
+    with Engine(index_dir) as engine:
+        ored = any_words(engine.parse('sanctions banks speaker:"Vladimir Putin"'))
+        assert isinstance(ored, wq.And)
+        assert any(isinstance(part, wq.Or) and len(part.subqueries) == 2 for part in ored.subqueries)
+        assert any("speaker" in str(part) for part in ored.subqueries if not isinstance(part, wq.Or))
+        assert isinstance(any_words(engine.parse("sanctions banks")), wq.Or)
+        phrase = engine.parse('"Geneva Communique"')
+        assert any_words(phrase) == phrase
+
+
 def test_reciprocal_rank_fusion_with_k_60() -> None:
     docs, scores = reciprocal_rank_fusion([np.array([5, 7, 9]), np.array([7, 3])])
     assert docs.tolist() == [7, 5, 3, 9]
@@ -430,10 +445,14 @@ def test_hybrid_fuses_keyword_and_semantic_rankings(engine: Engine) -> None:
     hybrid = engine.search(SearchRequest(q="Geneva", mode="hybrid", per_page=50))
     keyword_ids = [hit.id for hit in keyword.hits]
     semantic_ids = [hit.id for hit in semantic.hits]
+    from search.hybrid import HYBRID_ALL_WORDS_WEIGHT, HYBRID_ANY_WORDS_WEIGHT, HYBRID_K
+
+    # One word: "all the words" and "any of the words" are the same keyword ranking.
+    keyword_weight = HYBRID_ALL_WORDS_WEIGHT + HYBRID_ANY_WORDS_WEIGHT
     expected = {}
-    for ranking in (keyword_ids, semantic_ids):
+    for ranking, weight in ((keyword_ids, keyword_weight), (semantic_ids, 1.0)):
         for rank, uid in enumerate(ranking, start=1):
-            expected[uid] = expected.get(uid, 0.0) + 1 / (60 + rank)
+            expected[uid] = expected.get(uid, 0.0) + weight / (HYBRID_K + rank)
     assert [hit.id for hit in hybrid.hits] == sorted(expected, key=lambda uid: -expected[uid])
     assert [hit.score for hit in hybrid.hits] == pytest.approx(sorted(expected.values(), reverse=True))
     assert {hit.id: hit.matched_by for hit in hybrid.hits} == {
