@@ -101,6 +101,7 @@ def test_speed_harness_measures_both_embedders_on_the_same_passages() -> None:
 # --- the real model (needs the extra)
 
 
+@pytest.mark.slow
 @needs_extra
 def test_the_model_is_exported_offline_once_and_agrees_with_sentence_transformers(tmp_path: Path) -> None:
     from search import onnx_export

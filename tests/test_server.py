@@ -89,6 +89,7 @@ def test_both_servers_allow_more_connections_than_a_slowloris_trial_holds() -> N
     assert gunicorn_options(Settings(host="::1"), 2)["bind"] == ["[::1]:5000"]
 
 
+@pytest.mark.slow
 @needs_gunicorn
 def test_serve_runs_worker_processes_that_each_pick_up_a_new_index(tmp_path: Path) -> None:
     index_dir = tmp_path / "index"
@@ -129,6 +130,7 @@ def _worker_pids(port: int) -> set[int]:
     return holders - parents
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "options",
     [
