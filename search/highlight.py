@@ -35,6 +35,17 @@ MAX_FRAGMENT_CHARS = 240
 MAX_FRAGMENTS = 3
 # A browse snippet (no query terms): the start of a long text.
 LEAD_CHARS = 240
+# Bounds that keep a snippet's cost and size independent of the text's length (a 15 MB
+# utterance with dense matches took 268 s and made a 6 MB snippet when the whole text was
+# scanned and overlapping windows were joined). The text is analysed in chunks until the
+# first match, then up to SCAN_CHARS past it; nothing beyond MAX_SCAN_CHARS is looked at
+# (the longest page of the site is about 250 KB), and at most MAX_SPANS matches are kept.
+CHUNK_CHARS = 16_384
+SCAN_CHARS = 20_000
+MAX_SCAN_CHARS = 1_000_000
+MAX_SPANS = 1_000
+# How far a fragment edge or a chunk cut looks for a space (a word longer than this is cut).
+SNAP_CHARS = 80
 
 _SPACES = re.compile(r"\s+")
 # Written words whose analysed form is remembered (a corpus vocabulary is far smaller).
@@ -184,7 +195,7 @@ def _snap_start(text: str, position: int) -> int:
         return 0
     if text[position - 1].isspace():
         return position
-    space = _SPACES.search(text, position)
+    space = _SPACES.search(text, position, position + SNAP_CHARS)
     return space.end() if space else position
 
 
@@ -194,7 +205,8 @@ def _snap_end(text: str, position: int) -> int:
         return len(text)
     if text[position].isspace():
         return position
-    cut = max(text.rfind(" ", 0, position), text.rfind("\n", 0, position))
+    floor = max(0, position - SNAP_CHARS)
+    cut = max(text.rfind(" ", floor, position), text.rfind("\n", floor, position))
     return cut if cut > 0 else position
 
 
@@ -224,15 +236,18 @@ def fragments(
         group.append(span)
     if group:
         close()
-    # Windows grown by context may overlap: join those.
-    joined: list[Fragment] = []
+    # Windows grown by context may overlap. Joining them made one window of the whole text
+    # when matches were dense (and joining their spans tuple by tuple was quadratic); instead
+    # two overlapping windows meet where the second one's first match begins.
+    placed: list[Fragment] = []
     for window in windows:
-        if joined and window.start <= joined[-1].end:
-            last = joined[-1]
-            joined[-1] = Fragment(last.start, max(last.end, window.end), last.spans + window.spans)
-        else:
-            joined.append(window)
-    return joined
+        if placed and window.start < placed[-1].end:
+            last = placed[-1]
+            meet = window.spans[0][0]
+            placed[-1] = Fragment(last.start, meet, last.spans)
+            window = Fragment(meet, window.end, window.spans)
+        placed.append(window)
+    return placed
 
 
 def best_fragments(text: str, found: list[Fragment], limit: int = MAX_FRAGMENTS) -> list[Fragment]:
@@ -263,6 +278,37 @@ def _flatten(fragment_html: str) -> str:
     return _SPACES.sub(" ", fragment_html)
 
 
+def bounded_spans(
+    text: str,
+    terms: Collection[str],
+    analyzer: Analyzer,
+    *,
+    chunk: int = CHUNK_CHARS,
+    window: int = SCAN_CHARS,
+    limit: int = MAX_SCAN_CHARS,
+    max_spans: int = MAX_SPANS,
+) -> list[Span]:
+    """`match_spans` over a bounded part of the text: chunk by chunk up to the first match, then
+    `window` characters past it; never past `limit`, never more than `max_spans` matches."""
+    found: list[Span] = []
+    start, stop = 0, min(len(text), limit)
+    while start < stop and len(found) < max_spans:
+        end = _chunk_end(text, start, min(start + chunk, stop))
+        found.extend((start + s, start + e) for s, e in match_spans(text[start:end], terms, analyzer))
+        if found:
+            stop = min(stop, found[0][0] + window)
+        start = end
+    return found[:max_spans]
+
+
+def _chunk_end(text: str, start: int, position: int) -> int:
+    """A place to cut the text at or before `position` that splits no word (within SNAP_CHARS)."""
+    if position >= len(text):
+        return len(text)
+    cut = _snap_end(text, position)
+    return cut if cut > start else position
+
+
 def snippet(
     text: str,
     terms: Collection[str],
@@ -271,13 +317,16 @@ def snippet(
     short_chars: int = SHORT_TEXT_CHARS,
     max_fragments: int = MAX_FRAGMENTS,
 ) -> str:
-    """An HTML-safe snippet: the whole text if short, else up to `max_fragments` marked windows."""
-    spans = match_spans(text, terms, analyzer)
+    """An HTML-safe snippet: the whole text if short, else up to `max_fragments` marked windows.
+
+    Its size and cost are bounded whatever the text: at most `max_fragments` windows of about
+    MAX_FRAGMENT_CHARS each, found in a bounded stretch around the first matches."""
     if len(text) <= short_chars:
-        return _flatten(mark(text, merge_spans(text, spans)))
+        return _flatten(mark(text, merge_spans(text, match_spans(text, terms, analyzer))))
+    spans = bounded_spans(text, terms, analyzer) if terms else []
     if not spans:
         return lead(text)
-    chosen = best_fragments(text, fragments(text, spans), max_fragments)
+    chosen = _coalesce(best_fragments(text, fragments(text, spans), max_fragments))
     parts = []
     for fragment in chosen:
         marked = mark(text, merge_spans(text, fragment.spans), fragment.start, fragment.end)
@@ -285,6 +334,17 @@ def snippet(
     prefix = ELLIPSIS if chosen[0].start > 0 else ""
     suffix = ELLIPSIS if chosen[-1].end < len(text) else ""
     return prefix + f" {ELLIPSIS} ".join(parts) + suffix
+
+
+def _coalesce(chosen: list[Fragment]) -> list[Fragment]:
+    """Chosen fragments in text order, those that meet made one (no '…' where nothing is left out)."""
+    result: list[Fragment] = []
+    for fragment in chosen:
+        if result and fragment.start == result[-1].end:
+            result[-1] = Fragment(result[-1].start, fragment.end, result[-1].spans + fragment.spans)
+        else:
+            result.append(fragment)
+    return result
 
 
 def lead(text: str, chars: int = LEAD_CHARS) -> str:

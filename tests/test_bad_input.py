@@ -229,3 +229,19 @@ def _good(folder: Path) -> Path:
     path = folder / "good.txt"
     path.write_text(transcript_text(2), encoding="utf-8")
     return path
+
+
+def test_a_file_of_labels_alone_gives_no_empty_utterances(tmp_path: Path):
+    """Issue 15 #9: 820 KB of labels used to become 60,000 empty utterances; empty turns are dropped."""
+    labels = tmp_path / "labels.txt"
+    labels.write_text("Events\nLabels\nMay 7, 2013\n" + "Vladimir Putin:\nQuestion:\n" * 30_000, encoding="utf-8")
+    assert labels.stat().st_size > 750_000
+    (transcript,) = parse_file(labels)
+    assert transcript.utterances == ()
+    summary = reindex(tmp_path / "index", [labels, _good(tmp_path)])
+    assert summary.empty == 1 and summary.utterances == len(parse_file(tmp_path / "good.txt")[0].utterances)
+
+    mixed = parse_transcript(
+        "Events\nA\nMay 7, 2013\nVladimir Putin: Hello.\nQuestion:\nQuestion:\nVladimir Putin: Bye.\n", source="m.txt"
+    )
+    assert [(u.seq, u.speaker, u.text) for u in mixed.utterances] == [(0, "Vladimir Putin", "Hello."), (1, "Vladimir Putin", "Bye.")]

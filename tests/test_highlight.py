@@ -170,3 +170,50 @@ def test_fast_tokens_fall_back_for_other_analysers() -> None:
     analyzer = StandardAnalyzer()
     text = "The quick brown foxes"
     assert list(fast_tokens(analyzer)(text)) == list(whoosh_tokens(analyzer)(text))
+
+
+def test_dense_matches_in_a_long_text_give_a_short_snippet_quickly() -> None:
+    """Issue 15 #2: a 4 MB utterance where every other word matches took 15.9 s and made a 6 MB snippet."""
+    import time
+
+    text = "sanctions were imposed and " * 160_000  # 4.3 MB
+    started = time.perf_counter()
+    result = snippet(text, {"sanction", "impos"}, FAST)
+    elapsed = time.perf_counter() - started
+    assert elapsed < 0.5, elapsed
+    assert 200 < len(unmarked(result)) <= 3 * 260 and result.startswith("<mark>sanctions</mark>")
+    assert result.count("<mark>") >= 6 and result.endswith(ELLIPSIS)
+
+
+def test_overlapping_windows_meet_instead_of_joining() -> None:
+    """Dense matches: every window stays about MAX_FRAGMENT_CHARS long, windows never overlap."""
+    from search.highlight import MAX_FRAGMENT_CHARS
+
+    text = "alpha beta " * 2_000
+    found = fragments(text, match_spans(text, {"alpha"}, words))
+    assert len(found) > 50
+    assert all(f.end - f.start <= MAX_FRAGMENT_CHARS for f in found)
+    assert all(a.end <= b.start for a, b in zip(found, found[1:]))
+    assert all(text[s:e] == "alpha" for f in found for s, e in f.spans)
+
+
+def test_only_a_bounded_stretch_of_a_huge_text_is_scanned() -> None:
+    """A match beyond MAX_SCAN_CHARS is not looked for (the lead is shown); one inside is found."""
+    from search.highlight import MAX_SCAN_CHARS, bounded_spans
+
+    filler = "word " * (MAX_SCAN_CHARS // 5)
+    assert bounded_spans(filler + "needle", {"needle"}, words) == []
+    assert snippet(filler + "needle", {"needle"}, words) == lead(filler)
+    near = "word " * 50_000 + "needle " + "word " * 100 + "needle"
+    assert [near[s:e] for s, e in bounded_spans(near, {"needle"}, words)] == ["needle", "needle"]
+    assert "<mark>needle</mark>" in snippet(near, {"needle"}, words)
+
+
+def test_chunk_cuts_split_no_word() -> None:
+    """Matches that straddle a chunk edge are still found, once each."""
+    from search.highlight import bounded_spans
+
+    text = "".join(f"w{n} target " for n in range(4_000))
+    spans = bounded_spans(text, {"target"}, words, chunk=1_000)
+    assert spans == match_spans(text[: spans[-1][1]], {"target"}, words)
+    assert len(spans) == 1000  # MAX_SPANS
