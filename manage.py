@@ -34,7 +34,10 @@ def cli(ctx: click.Context, index_dir: Path | None, verbose: int) -> None:
     """Verbatim: search political transcripts by who said what, when and where."""
     level = logging.WARNING - 10 * min(verbose, 2)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
-    settings = Settings.from_env()
+    try:
+        settings = Settings.from_env()
+    except ValueError as error:  # e.g. VERBATIM_BASE_URL that is not an http(s) URL
+        raise click.UsageError(f"bad VERBATIM_* setting: {error}") from None
     if index_dir is not None:
         settings = dataclasses.replace(settings, index_dir=index_dir)
     ctx.obj = settings
@@ -529,19 +532,32 @@ def embed_command(settings: Settings) -> None:
 @click.option("--port", type=click.IntRange(0, 65535), default=None, help="Port (default 5000, or $VERBATIM_PORT).")
 @click.option("--debug", is_flag=True, help="Flask's reloading development server with the debugger.")
 @click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True, help="Worker threads (waitress).")
+@click.option(
+    "--base-url",
+    default=None,
+    help="Public address of this server for absolute links (CSV, API description); default $VERBATIM_BASE_URL, else relative links.",
+)
 @click.pass_obj
-def serve_command(settings: Settings, host: str | None, port: int | None, debug: bool, threads: int) -> None:
+def serve_command(
+    settings: Settings, host: str | None, port: int | None, debug: bool, threads: int, base_url: str | None
+) -> None:
     """Run the web UI and JSON API (waitress; only this machine can connect unless --host says otherwise)."""
     # Imported here so the other commands do not pay for Flask and waitress.
     import waitress
 
     from web import create_app, warm_up
+    from web.settings import public_base_url
 
+    try:
+        base = public_base_url(base_url) if base_url is not None else settings.base_url
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--base-url") from None
     settings = dataclasses.replace(
         settings,
         host=host or settings.host,
         port=settings.port if port is None else port,
         debug=debug,
+        base_url=base,
     )
     app = create_app(settings)
     # Long-lived objects (index columns, caches) need no cyclic GC passes: freezing them
