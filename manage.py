@@ -216,7 +216,10 @@ def stats_command(settings: Settings, as_json: bool) -> None:
 @click.option("--delay", type=click.FloatRange(min=0), default=None,
               help="Seconds between requests (default 2; a longer robots.txt Crawl-delay wins).")
 @click.option("--refresh", is_flag=True, help="Revalidate saved pages (conditional requests) and retry ids not found before.")
-@click.option("--timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True, help="Seconds per request.")
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True,
+              help="Seconds a read may wait (connecting, each header line, each block of a page).")
+@click.option("--deadline", type=click.FloatRange(min=0.1), default=120.0, show_default=True,
+              help="Seconds a whole page may take to arrive; a slower page fails and is not saved.")
 @click.pass_context
 def fetch_command(
     ctx: click.Context,
@@ -227,6 +230,7 @@ def fetch_command(
     delay: float | None,
     refresh: bool,
     timeout: float,
+    deadline: float,
 ) -> None:
     """Download pages of the site into a mirror folder, politely and resumably; then run `reindex OUT`."""
     import datetime as dt
@@ -246,6 +250,7 @@ def fetch_command(
             delay=fetching.DEFAULT_DELAY if delay is None else delay,
             refresh=refresh,
             timeout=timeout,
+            deadline=deadline,
             progress=sys.stderr.isatty(),
         )
     except ValueError as error:
@@ -256,6 +261,8 @@ def fetch_command(
                         fetching.MISSING, fetching.DISALLOWED, fetching.FAILED)
     )
     click.echo(f"Pages in {out_dir}: {counts}; {_count(summary.requests, 'request')} in {summary.seconds:.1f} s.")
+    for note in summary.notes:
+        click.echo(f"Note: {note}", err=True)
     if summary.failures:
         click.echo("Failed (not saved; the next run tries them again):", err=True)
         for what, reason in summary.failures.items():
