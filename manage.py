@@ -115,6 +115,19 @@ def _count(number: int, word: str) -> str:
     return f"{number:,} {word}{'' if number == 1 else 's'}"
 
 
+def _kept(index_dir: Path) -> str:
+    """What an interrupted reindex left: the generation still published, or no index at all."""
+    from index.writer import read_pointer
+
+    try:
+        current = read_pointer(Path(index_dir))
+    except (OSError, ValueError):
+        current = None
+    if current is None:
+        return f"nothing was published; there is still no index at {index_dir}."
+    return f"nothing was published; the index at {index_dir} still serves {current.generation}, as before."
+
+
 @cli.command("reindex")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--full", is_flag=True, help="Rebuild from scratch beside the old index, then swap it in.")
@@ -140,6 +153,9 @@ def reindex_command(ctx: click.Context, paths: tuple[Path, ...], full: bool, pru
         summary = reindex(
             settings.index_dir, list(paths) or [DEFAULT_SAMPLES], full=full, progress=sys.stderr.isatty(), prune=prune
         )
+    except KeyboardInterrupt:
+        click.echo(f"\nInterrupted: {_kept(settings.index_dir)}", err=True)
+        raise SystemExit(130) from None
     except FileNotFoundError as error:
         reason = error.args[0] if error.args else str(error)
         raise click.UsageError(

@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import logging
 import os
+import queue
+import signal
+import sys
 import threading
 import time
 from multiprocessing.queues import Queue
@@ -32,6 +35,8 @@ class GuardedMpWriter(MpWriter):
 
     def __init__(self, ix: Index, procs: int, **kwargs: Any) -> None:
         super().__init__(ix, procs=procs, multisegment=True, **kwargs)
+        # What a worker failed with (errno, message): the parent reports it once, as its own error.
+        self.errors: Queue[tuple[int | None, str]] = self._mpctx.Queue()
         # Start every worker now, before any queue feeder or progress-bar thread exists:
         # forking a multi-threaded process risks deadlocks (and warns on Python 3.12+).
         while len(self.tasks) < self.procs:
@@ -40,12 +45,33 @@ class GuardedMpWriter(MpWriter):
     def _new_task(self) -> Any:
         task = self._mpctx.Process(
             target=_guarded_subwriter,
-            args=(self.storage, self.indexname, self.jobqueue, self.resultqueue, self.subargs, True, os.getpid()),
+            args=(
+                self.storage, self.indexname, self.jobqueue, self.resultqueue, self.subargs, True, os.getpid(),
+                self.errors,
+            ),
             daemon=True,
         )
         self.tasks.append(task)
         task.start()
         return task
+
+    def commit(self, *args: Any, **kwargs: Any) -> None:
+        """Commit; when a worker failed (a full disk), raise its error instead of whatever followed from it."""
+        try:
+            super().commit(*args, **kwargs)
+        except Exception as error:
+            failure = self.worker_error()
+            if failure is None:
+                raise
+            code, message = failure
+            raise (OSError(code, message) if code else OSError(f"indexing worker failed: {message}")) from error
+
+    def worker_error(self) -> tuple[int | None, str] | None:
+        """The first error a worker reported, if any."""
+        try:
+            return self.errors.get(timeout=1.0)
+        except queue.Empty:
+            return None
 
     def cancel(self) -> None:
         for task in self.tasks:
@@ -63,10 +89,21 @@ def _guarded_subwriter(
     kwargs: dict[str, Any],
     multisegment: bool,
     parent: int,
+    errors: Queue[tuple[int | None, str]],
 ) -> None:
-    """Whoosh's worker loop, plus a watchdog that ends the worker when its parent dies."""
+    """Whoosh's worker loop, plus a watchdog that ends the worker when its parent dies.
+
+    A failure is handed to the parent, which reports it once: no traceback per worker on the
+    terminal (a full disk printed two before the one clear error). Ctrl+C is the parent's to
+    handle: it cancels the build and terminates the workers."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_exit_when_orphaned, args=(parent,), daemon=True).start()
-    _run_subwriter(storage, indexname, jobqueue, resultqueue, kwargs, multisegment)
+    try:
+        _run_subwriter(storage, indexname, jobqueue, resultqueue, kwargs, multisegment)
+    except Exception as error:  # noqa: BLE001 — reported by the parent
+        log.debug("indexing worker %s failed", os.getpid(), exc_info=True)
+        errors.put((getattr(error, "errno", None), getattr(error, "strerror", None) or str(error) or type(error).__name__))
+        sys.exit(1)
 
 
 def _exit_when_orphaned(parent: int) -> None:
