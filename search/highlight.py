@@ -293,7 +293,7 @@ def bounded_spans(
     found: list[Span] = []
     start, stop = 0, min(len(text), limit)
     while start < stop and len(found) < max_spans:
-        end = _chunk_end(text, start, min(start + chunk, stop))
+        end = chunk_end(text, start, min(start + chunk, stop))
         found.extend((start + s, start + e) for s, e in match_spans(text[start:end], terms, analyzer))
         if found:
             stop = min(stop, found[0][0] + window)
@@ -301,7 +301,7 @@ def bounded_spans(
     return found[:max_spans]
 
 
-def _chunk_end(text: str, start: int, position: int) -> int:
+def chunk_end(text: str, start: int, position: int) -> int:
     """A place to cut the text at or before `position` that splits no word (within SNAP_CHARS)."""
     if position >= len(text):
         return len(text)
