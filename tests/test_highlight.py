@@ -197,16 +197,29 @@ def test_overlapping_windows_meet_instead_of_joining() -> None:
     assert all(text[s:e] == "alpha" for f in found for s, e in f.spans)
 
 
-def test_only_a_bounded_stretch_of_a_huge_text_is_scanned() -> None:
-    """A match beyond MAX_SCAN_CHARS is not looked for (the lead is shown); one inside is found."""
-    from search.highlight import MAX_SCAN_CHARS, bounded_spans
+def test_a_match_far_into_a_huge_text_is_found_quickly() -> None:
+    """The first match of a 15 MB text is located by one regular expression, then only around it analysed."""
+    import time
 
-    filler = "word " * (MAX_SCAN_CHARS // 5)
-    assert bounded_spans(filler + "needle", {"needle"}, words) == []
-    assert snippet(filler + "needle", {"needle"}, words) == lead(filler)
-    near = "word " * 50_000 + "needle " + "word " * 100 + "needle"
-    assert [near[s:e] for s, e in bounded_spans(near, {"needle"}, words)] == ["needle", "needle"]
-    assert "<mark>needle</mark>" in snippet(near, {"needle"}, words)
+    text = "Agreement budget cooperation dialogue " * 400_000 + "the needle at last."  # 15 MB
+    started = time.perf_counter()
+    result = snippet(text, {"needl"}, FAST)
+    assert time.perf_counter() - started < 1.0
+    assert result.startswith(ELLIPSIS) and "<mark>needle</mark> at last." in result and len(result) < 400
+
+
+def test_words_that_only_begin_like_a_term_are_checked_a_bounded_number_of_times() -> None:
+    """`important` begins like the stem `impos` (prefix `imp`): a text full of such words gives its lead quickly."""
+    import time
+
+    from search.highlight import MAX_CANDIDATES, bounded_spans
+
+    text = "important " * 1_000_000 + "imposed"
+    started = time.perf_counter()
+    assert bounded_spans(text, {"impos"}, FAST) == []  # beyond MAX_CANDIDATES decoys: given up
+    assert time.perf_counter() - started < 1.0
+    near = "important " * (MAX_CANDIDATES // 2) + "x " * 40_000 + "imposed"  # past FIRST_SCAN_CHARS
+    assert [near[s:e] for s, e in bounded_spans(near, {"impos"}, FAST)] == ["imposed"]
 
 
 def test_chunk_cuts_split_no_word() -> None:
