@@ -90,12 +90,26 @@ def origin(url: str) -> tuple[str, str]:
     return parts.scheme.lower(), parts.netloc.lower()
 
 
+def same_site(url: str, target: str) -> bool:
+    """Whether `target` is on the site of `url`: the same origin, or its https form (http://host →
+    https://host, as sites upgrade every request)."""
+    if origin(url) == origin(target):
+        return True
+    before, after = urlsplit(url), urlsplit(target)
+    return (
+        (before.scheme.lower(), after.scheme.lower()) == ("http", "https")
+        and before.hostname == after.hostname
+        and before.port in (None, 80)
+        and after.port in (None, 443)
+    )
+
+
 class _SameOriginRedirects(urllib.request.HTTPRedirectHandler):
     """Follows redirects within the site only: a page of another origin was saved as the site's page
     without that origin's robots.txt having been read."""
 
     def redirect_request(self, req: Any, fp: Any, code: int, msg: str, headers: Any, newurl: str) -> Any:
-        if origin(newurl) != origin(req.full_url):
+        if not same_site(req.full_url, newurl):
             fp.close()
             scheme, host = origin(newurl)
             raise FetchError(f"redirected to another site ({scheme}://{host}): not followed", status=code)
@@ -430,7 +444,7 @@ def _listing_problem(url: str, following: str | None, visited: set[str], progres
         return None
     if following in visited:
         return f"listing {url}: its next link leads back to {following}; stopped there"
-    if origin(following) != origin(url):
+    if not same_site(url, following):
         return f"listing {url}: its next link leads to another site ({following}); not followed"
     if not progressed:
         return f"listing {url}: lists no page not listed before; stopped there"

@@ -543,3 +543,18 @@ def test_the_fetch_command_prints_the_notes(site: Site, tmp_path: Path) -> None:
         cli, ["fetch", "--out", str(tmp_path / "m"), "--ids", "1", "--base-url", site.base, "--delay", "0"]
     )
     assert "Note: robots.txt asks for 100000 s between requests; waiting 60 s, the most fetch waits" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("url", "target", "same"),
+    [
+        ("http://en.kremlin.ru/a", "http://en.kremlin.ru/b", True),
+        ("http://en.kremlin.ru/a", "https://en.kremlin.ru/a", True),  # the upgrade every site does
+        ("https://en.kremlin.ru/a", "http://en.kremlin.ru/a", False),
+        ("http://en.kremlin.ru/a", "http://evil.example/a", False),
+        ("http://127.0.0.1:8000/a", "http://127.0.0.1:8001/a", False),
+        ("http://en.kremlin.ru/a", "https://en.kremlin.ru:8443/a", False),
+    ],
+)
+def test_same_site(url: str, target: str, same: bool) -> None:
+    assert fetching.same_site(url, target) is same
