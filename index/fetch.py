@@ -15,7 +15,9 @@ import http.client
 import json
 import logging
 import os
+import socket
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -41,7 +43,7 @@ DEFAULT_DELAY = 2.0  # seconds between requests
 DEFAULT_TIMEOUT = 30.0  # seconds for one read (connect, each header line, each block of the body)
 # Bounds against a hostile or broken server (each one was exceeded in a trial: a 1 byte/s drip
 # held a page 150 s, a 300 MB body was kept in memory, Crawl-delay: 100000 was obeyed silently).
-DEFAULT_DEADLINE = 120.0  # seconds for the whole body of one response, however it trickles in
+DEFAULT_DEADLINE = 120.0  # seconds for one whole request (connect, headers, body), however it trickles in
 MAX_BODY_BYTES = MAX_TRANSCRIPT_BYTES  # a page bigger than reindex would read is not downloaded
 MAX_CRAWL_DELAY = 60.0  # the longest robots.txt Crawl-delay we wait between requests
 READ_BLOCK = 64 * 1024
@@ -116,6 +118,65 @@ class _SameOriginRedirects(urllib.request.HTTPRedirectHandler):
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
+class _Watchdog:
+    """Shuts the sockets of one request at its deadline: a server that sends headers (or the body)
+    a byte at a time, each byte within the per-read timeout, is cut off all the same."""
+
+    def __init__(self) -> None:
+        self.connections: list[http.client.HTTPConnection] = []
+        self.expired = False
+        self._timer: threading.Timer | None = None
+
+    def connection(self, kind: type[http.client.HTTPConnection]) -> Callable[..., http.client.HTTPConnection]:
+        """A connection factory for urllib's handlers that remembers what it made."""
+
+        def make(host: str, **kwargs: Any) -> http.client.HTTPConnection:
+            made = kind(host, **kwargs)
+            self.connections.append(made)
+            return made
+
+        return make
+
+    def start(self, seconds: float) -> None:
+        self.expired = False
+        self.connections.clear()
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def stop(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        self.connections.clear()
+
+    def _expire(self) -> None:
+        self.expired = True
+        for made in list(self.connections):
+            if made.sock is not None:
+                try:
+                    made.sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+
+class _WatchedHttp(urllib.request.HTTPHandler):
+    def __init__(self, watchdog: _Watchdog) -> None:
+        super().__init__()
+        self.watchdog = watchdog
+
+    def http_open(self, req: Any) -> Any:
+        return self.do_open(self.watchdog.connection(http.client.HTTPConnection), req)
+
+
+class _WatchedHttps(urllib.request.HTTPSHandler):
+    def __init__(self, watchdog: _Watchdog) -> None:
+        super().__init__()
+        self.watchdog = watchdog
+
+    def https_open(self, req: Any) -> Any:
+        return self.do_open(self.watchdog.connection(http.client.HTTPSConnection), req, context=self._context)
+
+
 class HttpClient:
     """GET with our User-Agent, a timeout per read, a deadline for the body and a size cap;
     HTTP errors, timeouts, short, slow and oversized bodies and redirects off the site raise FetchError."""
@@ -132,10 +193,28 @@ class HttpClient:
         self.timeout = timeout
         self.deadline = deadline
         self.max_bytes = max_bytes
-        self._opener = urllib.request.build_opener(_SameOriginRedirects)
+        self._watchdog = _Watchdog()
+        self._opener = urllib.request.build_opener(
+            _SameOriginRedirects, _WatchedHttp(self._watchdog), _WatchedHttps(self._watchdog)
+        )
 
     def get(self, url: str, headers: Mapping[str, str] | None = None) -> Response:
-        """The response to GET `url`; raises FetchError unless it is a complete 2xx or a 304."""
+        """The response to GET `url`; raises FetchError unless it is a complete 2xx or a 304 within the deadline."""
+        too_slow = f"too slow: no complete answer within {self.deadline:g} s (the deadline per page); not saved"
+        self._watchdog.start(self.deadline)
+        try:
+            response = self._get(url, headers)
+        except FetchError:
+            if self._watchdog.expired:
+                raise FetchError(too_slow) from None
+            raise
+        finally:
+            self._watchdog.stop()
+        if self._watchdog.expired:  # cut off mid-headers, what arrived can look like a whole answer
+            raise FetchError(too_slow)
+        return response
+
+    def _get(self, url: str, headers: Mapping[str, str] | None) -> Response:
         request = urllib.request.Request(url, headers={"User-Agent": self.agent, **(headers or {})})
         started = time.monotonic()
         try:

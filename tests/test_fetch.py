@@ -558,3 +558,25 @@ def test_the_fetch_command_prints_the_notes(site: Site, tmp_path: Path) -> None:
 )
 def test_same_site(url: str, target: str, same: bool) -> None:
     assert fetching.same_site(url, target) is same
+
+
+def _header_drip(handler: BaseHTTPRequestHandler) -> None:
+    """Headers a byte at a time, each byte well within the per-read timeout, for ever."""
+    try:
+        handler.wfile.write(b"HTTP/1.1 200 OK\r\nX-Drip: ")
+        for _ in range(600):
+            handler.wfile.write(b"x")
+            handler.wfile.flush()
+            time.sleep(0.05)
+    except (BrokenPipeError, ConnectionResetError):
+        pass
+    handler.close_connection = True
+
+
+def test_the_deadline_covers_the_headers_too(site: Site, tmp_path: Path) -> None:
+    """Not only the body: a server dripping its headers is cut off at the deadline."""
+    site.routes = {f"{NEWS}/{IDS[0]}": _header_drip}
+    started = time.perf_counter()
+    summary = quick(site, tmp_path / "mirror", ids=IDS[:1], timeout=2.0, deadline=0.5, retries=0)
+    assert time.perf_counter() - started < 3.0
+    assert summary.failures == {IDS[0]: "too slow: no complete answer within 0.5 s (the deadline per page); not saved"}
