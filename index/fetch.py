@@ -178,7 +178,7 @@ class _WatchedHttps(urllib.request.HTTPSHandler):
 
 
 class HttpClient:
-    """GET with our User-Agent, a timeout per read, a deadline for the body and a size cap;
+    """GET with our User-Agent, a timeout per read, a deadline for the whole request and a size cap;
     HTTP errors, timeouts, short, slow and oversized bodies and redirects off the site raise FetchError."""
 
     def __init__(
