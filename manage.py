@@ -117,7 +117,7 @@ def _count(number: int, word: str) -> str:
 
 def _kept(index_dir: Path) -> str:
     """What an interrupted reindex left: the generation still published, or no index at all."""
-    from index.writer import read_pointer
+    from index.generations import read_pointer
 
     try:
         current = read_pointer(Path(index_dir))
@@ -569,7 +569,7 @@ def serve_command(
     import waitress
 
     from web import create_app, warm_up
-    from web.settings import public_base_url
+    from settings import public_base_url
 
     try:
         base = public_base_url(base_url) if base_url is not None else settings.base_url

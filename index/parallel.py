@@ -37,16 +37,21 @@ class GuardedMpWriter(MpWriter):
         super().__init__(ix, procs=procs, multisegment=True, **kwargs)
         # What a worker failed with (errno, message): the parent reports it once, as its own error.
         self.errors: Queue[tuple[int | None, str]] = self._mpctx.Queue()
+        self._failure: tuple[int | None, str] | None = None
+        self._jobs = self.jobqueue
         # Start every worker now, before any queue feeder or progress-bar thread exists:
         # forking a multi-threaded process risks deadlocks (and warns on Python 3.12+).
         while len(self.tasks) < self.procs:
             self._new_task()
+        # The parent's puts give up when the workers are gone (the queue is bounded: a put
+        # after both workers died of a full disk waited for ever).
+        self.jobqueue = _WatchedJobs(self._jobs, self)
 
     def _new_task(self) -> Any:
         task = self._mpctx.Process(
             target=_guarded_subwriter,
             args=(
-                self.storage, self.indexname, self.jobqueue, self.resultqueue, self.subargs, True, os.getpid(),
+                self.storage, self.indexname, self._jobs, self.resultqueue, self.subargs, True, os.getpid(),
                 self.errors,
             ),
             daemon=True,
@@ -56,22 +61,28 @@ class GuardedMpWriter(MpWriter):
         return task
 
     def commit(self, *args: Any, **kwargs: Any) -> None:
-        """Commit; when a worker failed (a full disk), raise its error instead of whatever followed from it."""
+        """Commit; when a worker failed (a full disk), raise its error instead of whatever followed from it,
+        and never commit without a worker's documents."""
         try:
             super().commit(*args, **kwargs)
         except Exception as error:
-            failure = self.worker_error()
+            failure = self.worker_error(wait=1.0)
             if failure is None:
                 raise
-            code, message = failure
-            raise (OSError(code, message) if code else OSError(f"indexing worker failed: {message}")) from error
+            raise _as_os_error(failure) from error
+        failure = self.worker_error(wait=0.0)
+        if failure is not None:
+            raise _as_os_error(failure)
 
-    def worker_error(self) -> tuple[int | None, str] | None:
-        """The first error a worker reported, if any."""
-        try:
-            return self.errors.get(timeout=1.0)
-        except queue.Empty:
-            return None
+    def worker_error(self, wait: float = 0.0) -> tuple[int | None, str] | None:
+        """The first error a worker reported (or that one stopped), if any."""
+        if self._failure is None or self._failure[0] is None:
+            try:
+                self._failure = self.errors.get(timeout=wait) if wait else self.errors.get_nowait()
+            except queue.Empty:
+                if self._failure is None and any(task.exitcode not in (None, 0) for task in self.tasks):
+                    self._failure = (None, "an indexing worker stopped")
+        return self._failure
 
     def cancel(self) -> None:
         for task in self.tasks:
@@ -79,6 +90,33 @@ class GuardedMpWriter(MpWriter):
                 task.terminate()
             task.join()
         SegmentWriter.cancel(self)
+
+
+class _WatchedJobs:
+    """The job queue as the parent uses it: a put that stops waiting once a worker has failed."""
+
+    def __init__(self, jobs: Queue[Any], writer: GuardedMpWriter) -> None:
+        self._jobs = jobs
+        self._writer = writer
+
+    def put(self, item: Any, block: bool = True, timeout: float | None = None) -> None:
+        while True:
+            try:
+                self._jobs.put(item, timeout=0.5)
+                return
+            except queue.Full:
+                failure = self._writer.worker_error()
+                if failure is not None:
+                    raise _as_os_error(failure) from None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._jobs, name)
+
+
+def _as_os_error(failure: tuple[int | None, str]) -> OSError:
+    """A worker's failure as the parent's error (`[Errno 28] No space left on device`)."""
+    code, message = failure
+    return OSError(code, message) if code else OSError(f"indexing worker failed: {message}")
 
 
 def _guarded_subwriter(

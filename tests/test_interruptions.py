@@ -18,9 +18,10 @@ import pytest
 from reliability import transcript_text
 
 from index.reindex import MULTIPROCESS_MIN_FILES, reindex
-from index.writer import read_pointer
+from index.generations import read_pointer
 
 ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.slow  # whole builds in child processes
 
 
 def manage(*args: str) -> subprocess.Popen[str]:

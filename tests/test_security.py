@@ -379,11 +379,11 @@ def test_queries_just_under_the_limits_still_run(hostile_client: FlaskClient):
 # --- no server paths, no reflected Host (issue 15 #7)
 
 
-def test_the_transcript_api_gives_a_file_name_not_the_servers_path(client: FlaskClient, hostile_index: Path):
+def test_the_transcript_api_gives_a_file_name_not_the_servers_path(hostile_client: FlaskClient, hostile_index: Path):
     for transcript_id, name in (("evil-0", "evil.jsonl"), ("page", "page.txt")):
-        data = client.get(f"/api/transcripts/{transcript_id}").get_json()
+        data = hostile_client.get(f"/api/transcripts/{transcript_id}").get_json()
         assert data["source"] == name
-        body = client.get(f"/api/transcripts/{transcript_id}").get_data(as_text=True)
+        body = hostile_client.get(f"/api/transcripts/{transcript_id}").get_data(as_text=True)
         assert str(hostile_index.parent) not in body and "/corpus/" not in body
 
 
@@ -399,9 +399,9 @@ def test_the_no_index_page_and_json_show_no_index_path(tmp_path: Path):
 EVIL_HOST = "evil.example.com"
 
 
-def test_the_host_header_is_not_reflected_into_the_api_description_or_csv_links(client: FlaskClient):
-    spec = client.get("/api/openapi.json", headers={"Host": EVIL_HOST})
-    csv = client.get("/api/search?q=sanctions&format=csv", headers={"Host": EVIL_HOST})
+def test_the_host_header_is_not_reflected_into_the_api_description_or_csv_links(hostile_client: FlaskClient):
+    spec = hostile_client.get("/api/openapi.json", headers={"Host": EVIL_HOST})
+    csv = hostile_client.get("/api/search?q=sanctions&format=csv", headers={"Host": EVIL_HOST})
     for response in (spec, csv):
         assert EVIL_HOST not in response.get_data(as_text=True)
     assert spec.get_json()["servers"] == [{"url": "/"}]
@@ -424,7 +424,7 @@ def test_absolute_links_come_from_the_configured_base_url(hostile_index: Path):
 
 
 def test_the_base_url_setting_is_validated():
-    from web.settings import public_base_url
+    from settings import public_base_url
 
     assert Settings.from_env({"VERBATIM_BASE_URL": "https://news.example.org/"}).base_url == "https://news.example.org"
     assert Settings.from_env({}).base_url is None

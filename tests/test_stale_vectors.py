@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from embedders import WordHashEmbedder
 
-from index.errors import SemanticUnavailable
+from search.errors import SemanticUnavailable
 from index.reindex import reindex
 from search.engine import Engine
 from search.hybrid import SemanticIndex
