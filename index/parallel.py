@@ -9,6 +9,7 @@ once their parent is gone.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import queue
@@ -16,6 +17,7 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from multiprocessing.queues import Queue
 from typing import Any
 
@@ -41,8 +43,11 @@ class GuardedMpWriter(MpWriter):
         self._jobs = self.jobqueue
         # Start every worker now, before any queue feeder or progress-bar thread exists:
         # forking a multi-threaded process risks deadlocks (and warns on Python 3.12+).
-        while len(self.tasks) < self.procs:
-            self._new_task()
+        # Ctrl+C is held back while forking: arriving in the fork's hooks it was lost ("Exception
+        # ignored") and the build went on; held, it is raised right after, in ordinary code.
+        with _sigint_held():
+            while len(self.tasks) < self.procs:
+                self._new_task()
         # The parent's puts give up when the workers are gone (the queue is bounded: a put
         # after both workers died of a full disk waited for ever).
         self.jobqueue = _WatchedJobs(self._jobs, self)
@@ -90,6 +95,19 @@ class GuardedMpWriter(MpWriter):
                 task.terminate()
             task.join()
         SegmentWriter.cancel(self)
+
+
+@contextlib.contextmanager
+def _sigint_held() -> Iterator[None]:
+    """Block SIGINT in this thread for the duration (where the platform can)."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 class _WatchedJobs:

@@ -76,8 +76,10 @@ def test_ctrl_c_during_reindex_says_what_was_kept(corpus: Path, tmp_path: Path) 
     process = manage("--index", str(index), "reindex", "--full", str(corpus))
     try:
         deadline = time.monotonic() + 60
-        while not list(index.glob("build-*")) and process.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.02)  # the build directory appears once writing begins: interrupt then
+        # Interrupt once documents are being handed to the workers (their job files appear in a
+        # temporary folder of the build), not while the workers are being forked.
+        while not list(index.glob("build-*/*.tmp/*")) and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
         process.send_signal(signal.SIGINT)
         out, err = process.communicate(timeout=60)
     finally:
