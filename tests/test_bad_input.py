@@ -180,6 +180,7 @@ def run_manage(*args: str, timeout: float = 120) -> "subprocess.CompletedProcess
     )
 
 
+@pytest.mark.slow  # child processes / a parse of 820 KB of labels
 def test_a_fifo_and_dev_zero_named_on_the_command_line_are_reported_not_read(tmp_path: Path):
     """Issue 15 #8: only regular files are read; reindex neither hangs nor keeps the writer lock."""
     import os
@@ -231,6 +232,7 @@ def _good(folder: Path) -> Path:
     return path
 
 
+@pytest.mark.slow  # child processes / a parse of 820 KB of labels
 def test_a_file_of_labels_alone_gives_no_empty_utterances(tmp_path: Path):
     """Issue 15 #9: 820 KB of labels used to become 60,000 empty utterances; empty turns are dropped."""
     labels = tmp_path / "labels.txt"
