@@ -230,3 +230,18 @@ def test_chunk_cuts_split_no_word() -> None:
     spans = bounded_spans(text, {"target"}, words, chunk=1_000)
     assert spans == match_spans(text[: spans[-1][1]], {"target"}, words)
     assert len(spans) == 1000  # MAX_SPANS
+
+
+def test_phrase_spans_with_thousands_of_phrases_are_quick() -> None:
+    """A wildcard expands into thousands of one-word phrases; each word is tried only against those
+    starting with it (all of them at every word took a minute for 100 snippets)."""
+    import time
+
+    from search.highlight import phrase_spans
+
+    text = "the sanctions were imposed on them " * 2_000
+    phrases = [(f"w{n}",) for n in range(5_000)] + [("sanctions", "were")]
+    started = time.perf_counter()
+    spans = phrase_spans(text, phrases)
+    assert time.perf_counter() - started < 1.0
+    assert [text[s:e] for s, e in spans[:2]] == ["sanctions were", "sanctions were"] and len(spans) == 2_000
