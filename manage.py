@@ -33,7 +33,10 @@ def cli(ctx: click.Context, index_dir: Path | None, verbose: int) -> None:
     """Verbatim: search political transcripts by who said what, when and where."""
     level = logging.WARNING - 10 * min(verbose, 2)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
-    settings = Settings.from_env()
+    try:
+        settings = Settings.from_env()
+    except ValueError as error:  # e.g. VERBATIM_BASE_URL that is not an http(s) URL
+        raise click.UsageError(f"bad VERBATIM_* setting: {error}") from None
     if index_dir is not None:
         settings = dataclasses.replace(settings, index_dir=index_dir)
     ctx.obj = settings
@@ -111,6 +114,19 @@ def _count(number: int, word: str) -> str:
     return f"{number:,} {word}{'' if number == 1 else 's'}"
 
 
+def _kept(index_dir: Path) -> str:
+    """What an interrupted reindex left: the generation still published, or no index at all."""
+    from index.generations import read_pointer
+
+    try:
+        current = read_pointer(Path(index_dir))
+    except (OSError, ValueError):
+        current = None
+    if current is None:
+        return f"nothing was published; there is still no index at {index_dir}."
+    return f"nothing was published; the index at {index_dir} still serves {current.generation}, as before."
+
+
 @cli.command("reindex")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--full", is_flag=True, help="Rebuild from scratch beside the old index, then swap it in.")
@@ -136,6 +152,9 @@ def reindex_command(ctx: click.Context, paths: tuple[Path, ...], full: bool, pru
         summary = reindex(
             settings.index_dir, list(paths) or [DEFAULT_SAMPLES], full=full, progress=sys.stderr.isatty(), prune=prune
         )
+    except KeyboardInterrupt:
+        click.echo(f"\nInterrupted: {_kept(settings.index_dir)}", err=True)
+        raise SystemExit(130) from None
     except FileNotFoundError as error:
         reason = error.args[0] if error.args else str(error)
         raise click.UsageError(
@@ -212,7 +231,10 @@ def stats_command(settings: Settings, as_json: bool) -> None:
 @click.option("--delay", type=click.FloatRange(min=0), default=None,
               help="Seconds between requests (default 2; a longer robots.txt Crawl-delay wins).")
 @click.option("--refresh", is_flag=True, help="Revalidate saved pages (conditional requests) and retry ids not found before.")
-@click.option("--timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True, help="Seconds per request.")
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True,
+              help="Seconds a read may wait (connecting, each header line, each block of a page).")
+@click.option("--deadline", type=click.FloatRange(min=0.1), default=120.0, show_default=True,
+              help="Seconds a whole page may take to arrive; a slower page fails and is not saved.")
 @click.pass_context
 def fetch_command(
     ctx: click.Context,
@@ -223,6 +245,7 @@ def fetch_command(
     delay: float | None,
     refresh: bool,
     timeout: float,
+    deadline: float,
 ) -> None:
     """Download pages of the site into a mirror folder, politely and resumably; then run `reindex OUT`."""
     import datetime as dt
@@ -242,6 +265,7 @@ def fetch_command(
             delay=fetching.DEFAULT_DELAY if delay is None else delay,
             refresh=refresh,
             timeout=timeout,
+            deadline=deadline,
             progress=sys.stderr.isatty(),
         )
     except ValueError as error:
@@ -252,6 +276,8 @@ def fetch_command(
                         fetching.MISSING, fetching.DISALLOWED, fetching.FAILED)
     )
     click.echo(f"Pages in {out_dir}: {counts}; {_count(summary.requests, 'request')} in {summary.seconds:.1f} s.")
+    for note in summary.notes:
+        click.echo(f"Note: {note}", err=True)
     if summary.failures:
         click.echo("Failed (not saved; the next run tries them again):", err=True)
         for what, reason in summary.failures.items():
@@ -622,6 +648,11 @@ def embed_command(settings: Settings, progress_every: float) -> None:
     help="gunicorn's pre-fork workers where available, else waitress in one process.",
 )
 @click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True, help="Worker threads (waitress).")
+@click.option(
+    "--base-url",
+    default=None,
+    help="Public address of this server for absolute links (CSV, API description); default $VERBATIM_BASE_URL, else relative links.",
+)
 @click.pass_obj
 def serve_command(
     settings: Settings,
@@ -631,16 +662,23 @@ def serve_command(
     workers: int | None,
     server_name: str,
     threads: int,
+    base_url: str | None,
 ) -> None:
     """Run the web UI and JSON API (only this machine can connect unless --host says otherwise)."""
     # Imported here so the other commands do not pay for Flask and the servers.
     from web import server
+    from settings import public_base_url
 
+    try:
+        base = public_base_url(base_url) if base_url is not None else settings.base_url
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--base-url") from None
     settings = dataclasses.replace(
         settings,
         host=host or settings.host,
         port=settings.port if port is None else port,
         debug=debug,
+        base_url=base,
     )
     if server_name == "gunicorn" and not server.gunicorn_available():
         raise click.UsageError("gunicorn (with gevent) is not available here: use --server waitress")

@@ -10,6 +10,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 DEFAULT_INDEX = Path("instance") / "index"
 DEFAULT_SAMPLES = Path(__file__).resolve().parent / "samples"
@@ -23,6 +24,9 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 5000
     debug: bool = False
+    # The address users reach this server at (`https://verbatim.example.org`), for absolute links
+    # (OpenAPI servers, CSV links, citations). None: links are relative; never the request's Host.
+    base_url: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> "Settings":
@@ -31,4 +35,15 @@ class Settings:
             index_dir=Path(environ.get("VERBATIM_INDEX") or DEFAULT_INDEX),
             host=environ.get("VERBATIM_HOST") or "127.0.0.1",
             port=int(environ.get("VERBATIM_PORT") or 5000),
+            base_url=public_base_url(environ.get("VERBATIM_BASE_URL") or None),
         )
+
+
+def public_base_url(value: str | None) -> str | None:
+    """An http(s) base URL without a trailing slash, or None; raises ValueError for anything else."""
+    if value is None or not value.strip():
+        return None
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise ValueError(f"base URL must look like https://host[/path], got {value!r}")
+    return value.strip().rstrip("/")

@@ -15,7 +15,9 @@ import http.client
 import json
 import logging
 import os
+import socket
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -31,13 +33,20 @@ from urllib.parse import urljoin, urlsplit
 from tqdm import tqdm
 
 from index import html as page_html
+from index.reading import MAX_TRANSCRIPT_BYTES
 
 log = logging.getLogger(__name__)
 
 DEFAULT_BASE_URL = "http://en.kremlin.ru"
 NEWS_PATH = "/events/president/news"
 DEFAULT_DELAY = 2.0  # seconds between requests
-DEFAULT_TIMEOUT = 30.0  # seconds for one request
+DEFAULT_TIMEOUT = 30.0  # seconds for one read (connect, each header line, each block of the body)
+# Bounds against a hostile or broken server (each one was exceeded in a trial: a 1 byte/s drip
+# held a page 150 s, a 300 MB body was kept in memory, Crawl-delay: 100000 was obeyed silently).
+DEFAULT_DEADLINE = 120.0  # seconds for one whole request (connect, headers, body), however it trickles in
+MAX_BODY_BYTES = MAX_TRANSCRIPT_BYTES  # a page bigger than reindex would read is not downloaded
+MAX_CRAWL_DELAY = 60.0  # the longest robots.txt Crawl-delay we wait between requests
+READ_BLOCK = 64 * 1024
 DEFAULT_RETRIES = 2  # extra rounds for the pages that failed, at the end of a run
 MAX_RETRY_AFTER = 120.0  # longest Retry-After we wait for within a run
 MAX_LISTING_PAGES = 2000  # `since` never walks further back than this
@@ -77,20 +86,143 @@ class Response:
     headers: Mapping[str, str]
 
 
-class HttpClient:
-    """GET with our User-Agent and a timeout; HTTP errors, timeouts and short bodies raise FetchError."""
+def origin(url: str) -> tuple[str, str]:
+    """(scheme, host[:port]) of a URL, lower-cased: what robots.txt and a site's pages belong to."""
+    parts = urlsplit(url)
+    return parts.scheme.lower(), parts.netloc.lower()
 
-    def __init__(self, *, agent: str | None = None, timeout: float = DEFAULT_TIMEOUT) -> None:
+
+def same_site(url: str, target: str) -> bool:
+    """Whether `target` is on the site of `url`: the same origin, or its https form (http://host →
+    https://host, as sites upgrade every request)."""
+    if origin(url) == origin(target):
+        return True
+    before, after = urlsplit(url), urlsplit(target)
+    return (
+        (before.scheme.lower(), after.scheme.lower()) == ("http", "https")
+        and before.hostname == after.hostname
+        and before.port in (None, 80)
+        and after.port in (None, 443)
+    )
+
+
+class _SameOriginRedirects(urllib.request.HTTPRedirectHandler):
+    """Follows redirects within the site only: a page of another origin was saved as the site's page
+    without that origin's robots.txt having been read."""
+
+    def redirect_request(self, req: Any, fp: Any, code: int, msg: str, headers: Any, newurl: str) -> Any:
+        if not same_site(req.full_url, newurl):
+            fp.close()
+            scheme, host = origin(newurl)
+            raise FetchError(f"redirected to another site ({scheme}://{host}): not followed", status=code)
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+class _Watchdog:
+    """Shuts the sockets of one request at its deadline: a server that sends headers (or the body)
+    a byte at a time, each byte within the per-read timeout, is cut off all the same."""
+
+    def __init__(self) -> None:
+        self.connections: list[http.client.HTTPConnection] = []
+        self.expired = False
+        self._timer: threading.Timer | None = None
+
+    def connection(self, kind: type[http.client.HTTPConnection]) -> Callable[..., http.client.HTTPConnection]:
+        """A connection factory for urllib's handlers that remembers what it made."""
+
+        def make(host: str, **kwargs: Any) -> http.client.HTTPConnection:
+            made = kind(host, **kwargs)
+            self.connections.append(made)
+            return made
+
+        return make
+
+    def start(self, seconds: float) -> None:
+        self.expired = False
+        self.connections.clear()
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def stop(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        self.connections.clear()
+
+    def _expire(self) -> None:
+        self.expired = True
+        for made in list(self.connections):
+            if made.sock is not None:
+                try:
+                    made.sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+
+class _WatchedHttp(urllib.request.HTTPHandler):
+    def __init__(self, watchdog: _Watchdog) -> None:
+        super().__init__()
+        self.watchdog = watchdog
+
+    def http_open(self, req: Any) -> Any:
+        return self.do_open(self.watchdog.connection(http.client.HTTPConnection), req)
+
+
+class _WatchedHttps(urllib.request.HTTPSHandler):
+    def __init__(self, watchdog: _Watchdog) -> None:
+        super().__init__()
+        self.watchdog = watchdog
+
+    def https_open(self, req: Any) -> Any:
+        return self.do_open(self.watchdog.connection(http.client.HTTPSConnection), req, context=self._context)
+
+
+class HttpClient:
+    """GET with our User-Agent, a timeout per read, a deadline for the whole request and a size cap;
+    HTTP errors, timeouts, short, slow and oversized bodies and redirects off the site raise FetchError."""
+
+    def __init__(
+        self,
+        *,
+        agent: str | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        deadline: float = DEFAULT_DEADLINE,
+        max_bytes: int = MAX_BODY_BYTES,
+    ) -> None:
         self.agent = agent or user_agent()
         self.timeout = timeout
-        self._opener = urllib.request.build_opener()
+        self.deadline = deadline
+        self.max_bytes = max_bytes
+        self._watchdog = _Watchdog()
+        self._opener = urllib.request.build_opener(
+            _SameOriginRedirects, _WatchedHttp(self._watchdog), _WatchedHttps(self._watchdog)
+        )
 
     def get(self, url: str, headers: Mapping[str, str] | None = None) -> Response:
-        """The response to GET `url`; raises FetchError unless it is a complete 2xx or a 304."""
-        request = urllib.request.Request(url, headers={"User-Agent": self.agent, **(headers or {})})
+        """The response to GET `url`; raises FetchError unless it is a complete 2xx or a 304 within the deadline."""
+        too_slow = f"too slow: no complete answer within {self.deadline:g} s (the deadline per page); not saved"
+        self._watchdog.start(self.deadline)
         try:
-            with self._opener.open(request, timeout=self.timeout) as answer:
-                body = answer.read()
+            response = self._get(url, headers)
+        except FetchError:
+            if self._watchdog.expired:
+                raise FetchError(too_slow) from None
+            raise
+        finally:
+            self._watchdog.stop()
+        if self._watchdog.expired:  # cut off mid-headers, what arrived can look like a whole answer
+            raise FetchError(too_slow)
+        return response
+
+    def _get(self, url: str, headers: Mapping[str, str] | None) -> Response:
+        request = urllib.request.Request(url, headers={"User-Agent": self.agent, **(headers or {})})
+        started = time.monotonic()
+        try:
+            with self._opener.open(request, timeout=min(self.timeout, self.deadline)) as answer:
+                length = _content_length(answer.headers)
+                if length is not None and length > self.max_bytes:
+                    raise FetchError(f"too large: {length:,} bytes announced, more than {self.max_bytes:,}; not saved")
+                body = self._read_body(answer, started)
                 result = Response(answer.status, body, dict(answer.headers.items()))
         except urllib.error.HTTPError as error:
             with error:
@@ -104,10 +236,30 @@ class HttpClient:
         except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as error:
             reason = getattr(error, "reason", None) or error
             raise FetchError(f"{type(reason).__name__}: {reason}" if isinstance(reason, Exception) else str(reason)) from None
-        length = result.headers.get("Content-Length")
-        if length and length.isdigit() and int(length) != len(result.body):
+        length = _content_length(result.headers)
+        if length is not None and length != len(result.body):
             raise FetchError(f"truncated: got {len(result.body)} of {length} bytes")
         return result
+
+    def _read_body(self, answer: Any, started: float) -> bytes:
+        """The body block by block, stopping at the size cap or the deadline (`read()` would wait for
+        all of it, one timeout per byte of a drip)."""
+        blocks: list[bytes] = []
+        size = 0
+        while block := answer.read1(READ_BLOCK):
+            size += len(block)
+            if size > self.max_bytes:
+                raise FetchError(f"too large: more than {self.max_bytes:,} bytes; not saved")
+            if time.monotonic() - started > self.deadline:
+                raise FetchError(f"too slow: {size:,} bytes in {self.deadline:g} s (the deadline per page); not saved")
+            blocks.append(block)
+        return b"".join(blocks)
+
+
+def _content_length(headers: Any) -> int | None:
+    """The Content-Length of a response as a number, None when absent or not a number."""
+    value = (headers.get("Content-Length") or "").strip() if headers is not None else ""
+    return int(value) if value.isdigit() else None
 
 
 def _retry_after(headers: Any) -> float | None:
@@ -156,6 +308,7 @@ class FetchSummary:
     failures: dict[str, str] = field(default_factory=dict)
     requests: int = 0
     seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)  # bounds that applied (a capped Crawl-delay, a looping listing)
 
     def add(self, page_id: str, outcome: str) -> None:
         self.outcomes.setdefault(outcome, []).append(page_id)
@@ -253,6 +406,7 @@ class Fetcher:
         self.robots_error: str | None = None
         self.backoff = 0.0
         self.summary = FetchSummary()
+        self.notes = self.summary.notes
 
     def request(self, url: str, headers: Mapping[str, str] | None = None) -> Response:
         """One throttled GET; a Retry-After from the server (429/503) holds back the next request."""
@@ -281,8 +435,15 @@ class Fetcher:
         self.robots = robots
         crawl_delay = robots.crawl_delay(self.client.agent)
         if crawl_delay is not None and float(crawl_delay) > self.throttle.delay:
-            log.info("robots.txt asks for %s s between requests", crawl_delay)
-            self.throttle.delay = float(crawl_delay)
+            wanted = float(crawl_delay)
+            if wanted > MAX_CRAWL_DELAY:
+                self.notes.append(
+                    f"robots.txt asks for {wanted:g} s between requests; waiting {MAX_CRAWL_DELAY:g} s, the most fetch waits"
+                )
+                log.warning("%s", self.notes[-1])
+            else:
+                log.info("robots.txt asks for %s s between requests", crawl_delay)
+            self.throttle.delay = max(self.throttle.delay, min(wanted, MAX_CRAWL_DELAY))
 
     def allowed(self, url: str) -> bool:
         """Whether robots.txt lets us fetch `url`; raises FetchError while robots.txt cannot be read."""
@@ -326,24 +487,47 @@ class Fetcher:
         return UPDATED if saved else SAVED
 
     def listed_since(self, since: dt.date) -> list[str]:
-        """Ids of the pages the site's news listing shows from `since` on, following its `next` links."""
+        """Ids of the pages the site's news listing shows from `since` on, following its `next` links
+        (within the site, never to a listing page already read, while they list pages not seen yet)."""
         ids: list[str] = []
         url: str | None = f"{self.base_url}{NEWS_PATH}"
+        visited: set[str] = set()
         for _ in range(MAX_LISTING_PAGES):
             try:
                 if url is None or not self.allowed(url):
                     break
+                visited.add(url)
                 listing = page_html.read_listing(self.request(url).body)
             except FetchError as error:
                 self.summary.failures[url] = str(error)
                 log.warning("listing %s: %s", url, error)
                 break
             fresh = [page_id for page_id, day in listing.entries if day is None or day >= since]
-            ids.extend(page_id for page_id in fresh if page_id not in ids)
+            new = [page_id for page_id in fresh if page_id not in ids]
+            ids.extend(new)
             if not listing.entries or len(fresh) < len(listing.entries):
                 break  # reached pages older than `since`
-            url = urljoin(url, listing.next_href) if listing.next_href else None
+            following = urljoin(url, listing.next_href) if listing.next_href else None
+            problem = _listing_problem(url, following, visited, bool(new))
+            if problem:
+                self.notes.append(problem)
+                log.warning("%s", problem)
+                break
+            url = following
         return ids
+
+
+def _listing_problem(url: str, following: str | None, visited: set[str], progressed: bool) -> str | None:
+    """Why the listing's `next` link is not followed (a loop, another site, nothing new), else None."""
+    if following is None:
+        return None
+    if following in visited:
+        return f"listing {url}: its next link leads back to {following}; stopped there"
+    if not same_site(url, following):
+        return f"listing {url}: its next link leads to another site ({following}); not followed"
+    if not progressed:
+        return f"listing {url}: lists no page not listed before; stopped there"
+    return None
 
 
 def _validators(headers: Mapping[str, str]) -> dict[str, str]:
@@ -384,6 +568,7 @@ def fetch(
     refresh: bool = False,
     retries: int = DEFAULT_RETRIES,
     timeout: float = DEFAULT_TIMEOUT,
+    deadline: float = DEFAULT_DEADLINE,
     progress: bool = False,
     client: HttpClient | None = None,
     throttle: Throttle | None = None,
@@ -396,7 +581,7 @@ def fetch(
     started = time.perf_counter()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    fetcher = Fetcher(out, base_url=base_url, delay=delay, client=client or HttpClient(timeout=timeout), throttle=throttle)
+    fetcher = Fetcher(out, base_url=base_url, delay=delay, client=client or HttpClient(timeout=timeout, deadline=deadline), throttle=throttle)
     wanted = dict.fromkeys(str(page_id) for page_id in ids)
     if since is not None:
         wanted.update(dict.fromkeys(fetcher.listed_since(since)))

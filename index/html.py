@@ -124,25 +124,37 @@ def paragraphs(root: LexborNode) -> list[MarkedParagraph]:
         run.bold.extend([is_bold] * len(text))
         run.quote = run.quote or quote
 
-    def walk(node: LexborNode, is_bold: bool, quote: bool) -> None:
+    # An explicit stack, not recursion: a page of a thousand nested <div>s must not hit
+    # Python's recursion limit (it stopped every reindex). An entry is a node still to read
+    # (with the bold and quote state around it), or None: the end of a block element.
+    stack: list[tuple[LexborNode, bool, bool] | None] = [(root, False, False)]
+    while stack:
+        entry = stack.pop()
+        if entry is None:
+            flush()
+            continue
+        node, is_bold, quote = entry
+        if node is not root and node.is_text_node:
+            add((node.text_content or "").translate(layout.INVISIBLE), is_bold, quote)
+            continue
+        tag = node.tag or ""
+        if node is not root and tag == "br":
+            add(" ", is_bold, quote)
+            continue
+        children: list[tuple[LexborNode, bool, bool] | None] = []
         child = node.child
         while child is not None:
             tag = child.tag or ""
-            if child.is_text_node:
-                add((child.text_content or "").translate(layout.INVISIBLE), is_bold, quote)
+            if child.is_text_node or tag == "br":
+                children.append((child, is_bold, quote))
             elif not child.is_element_node or tag in _SKIP_TAGS:
                 pass
-            elif tag == "br":
-                add(" ", is_bold, quote)
             elif tag in _BLOCK_TAGS:
-                flush()
-                walk(child, is_bold or tag in _BOLD_TAGS, quote or tag == "blockquote")
-                flush()
+                children += [None, (child, is_bold or tag in _BOLD_TAGS, quote or tag == "blockquote"), None]
             else:
-                walk(child, is_bold or tag in _BOLD_TAGS, quote)
+                children.append((child, is_bold or tag in _BOLD_TAGS, quote))
             child = child.next
-
-    walk(root, False, False)
+        stack.extend(reversed(children))
     flush()
     return result
 

@@ -9,10 +9,15 @@ once their parent is gone.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import queue
+import signal
+import sys
 import threading
 import time
+from collections.abc import Iterator
 from multiprocessing.queues import Queue
 from typing import Any
 
@@ -32,20 +37,57 @@ class GuardedMpWriter(MpWriter):
 
     def __init__(self, ix: Index, procs: int, **kwargs: Any) -> None:
         super().__init__(ix, procs=procs, multisegment=True, **kwargs)
+        # What a worker failed with (errno, message): the parent reports it once, as its own error.
+        self.errors: Queue[tuple[int | None, str]] = self._mpctx.Queue()
+        self._failure: tuple[int | None, str] | None = None
+        self._jobs = self.jobqueue
         # Start every worker now, before any queue feeder or progress-bar thread exists:
         # forking a multi-threaded process risks deadlocks (and warns on Python 3.12+).
-        while len(self.tasks) < self.procs:
-            self._new_task()
+        # Ctrl+C is held back while forking: arriving in the fork's hooks it was lost ("Exception
+        # ignored") and the build went on; held, it is raised right after, in ordinary code.
+        with _sigint_held():
+            while len(self.tasks) < self.procs:
+                self._new_task()
+        # The parent's puts give up when the workers are gone (the queue is bounded: a put
+        # after both workers died of a full disk waited for ever).
+        self.jobqueue = _WatchedJobs(self._jobs, self)
 
     def _new_task(self) -> Any:
         task = self._mpctx.Process(
             target=_guarded_subwriter,
-            args=(self.storage, self.indexname, self.jobqueue, self.resultqueue, self.subargs, True, os.getpid()),
+            args=(
+                self.storage, self.indexname, self._jobs, self.resultqueue, self.subargs, True, os.getpid(),
+                self.errors,
+            ),
             daemon=True,
         )
         self.tasks.append(task)
         task.start()
         return task
+
+    def commit(self, *args: Any, **kwargs: Any) -> None:
+        """Commit; when a worker failed (a full disk), raise its error instead of whatever followed from it,
+        and never commit without a worker's documents."""
+        try:
+            super().commit(*args, **kwargs)
+        except Exception as error:
+            failure = self.worker_error(wait=1.0)
+            if failure is None:
+                raise
+            raise _as_os_error(failure) from error
+        failure = self.worker_error(wait=0.0)
+        if failure is not None:
+            raise _as_os_error(failure)
+
+    def worker_error(self, wait: float = 0.0) -> tuple[int | None, str] | None:
+        """The first error a worker reported (or that one stopped), if any."""
+        if self._failure is None or self._failure[0] is None:
+            try:
+                self._failure = self.errors.get(timeout=wait) if wait else self.errors.get_nowait()
+            except queue.Empty:
+                if self._failure is None and any(task.exitcode not in (None, 0) for task in self.tasks):
+                    self._failure = (None, "an indexing worker stopped")
+        return self._failure
 
     def cancel(self) -> None:
         for task in self.tasks:
@@ -53,6 +95,46 @@ class GuardedMpWriter(MpWriter):
                 task.terminate()
             task.join()
         SegmentWriter.cancel(self)
+
+
+@contextlib.contextmanager
+def _sigint_held() -> Iterator[None]:
+    """Block SIGINT in this thread for the duration (where the platform can)."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+class _WatchedJobs:
+    """The job queue as the parent uses it: a put that stops waiting once a worker has failed."""
+
+    def __init__(self, jobs: Queue[Any], writer: GuardedMpWriter) -> None:
+        self._jobs = jobs
+        self._writer = writer
+
+    def put(self, item: Any, block: bool = True, timeout: float | None = None) -> None:
+        while True:
+            try:
+                self._jobs.put(item, timeout=0.5)
+                return
+            except queue.Full:
+                failure = self._writer.worker_error()
+                if failure is not None:
+                    raise _as_os_error(failure) from None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._jobs, name)
+
+
+def _as_os_error(failure: tuple[int | None, str]) -> OSError:
+    """A worker's failure as the parent's error (`[Errno 28] No space left on device`)."""
+    code, message = failure
+    return OSError(code, message) if code else OSError(f"indexing worker failed: {message}")
 
 
 def _guarded_subwriter(
@@ -63,10 +145,21 @@ def _guarded_subwriter(
     kwargs: dict[str, Any],
     multisegment: bool,
     parent: int,
+    errors: Queue[tuple[int | None, str]],
 ) -> None:
-    """Whoosh's worker loop, plus a watchdog that ends the worker when its parent dies."""
+    """Whoosh's worker loop, plus a watchdog that ends the worker when its parent dies.
+
+    A failure is handed to the parent, which reports it once: no traceback per worker on the
+    terminal (a full disk printed two before the one clear error). Ctrl+C is the parent's to
+    handle: it cancels the build and terminates the workers."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_exit_when_orphaned, args=(parent,), daemon=True).start()
-    _run_subwriter(storage, indexname, jobqueue, resultqueue, kwargs, multisegment)
+    try:
+        _run_subwriter(storage, indexname, jobqueue, resultqueue, kwargs, multisegment)
+    except Exception as error:  # noqa: BLE001 — reported by the parent
+        log.debug("indexing worker %s failed", os.getpid(), exc_info=True)
+        errors.put((getattr(error, "errno", None), getattr(error, "strerror", None) or str(error) or type(error).__name__))
+        sys.exit(1)
 
 
 def _exit_when_orphaned(parent: int) -> None:

@@ -25,6 +25,15 @@ from index import labels as lb
 from index import layout
 from index.errors import TranscriptParseError
 from index.models import ADDRESS, NARRATION, SPEECH, Transcript, Utterance
+from index.reading import (
+    MAX_CORPUS_FILE_BYTES,
+    MAX_TRANSCRIPT_BYTES,
+    guarded,
+    input_problem,
+    looping_links,
+    read_input,
+    size_limit,
+)
 
 log = logging.getLogger(__name__)
 
@@ -32,12 +41,12 @@ TEXT_SUFFIXES = (".txt",)
 JSONL_SUFFIXES = records.JSONL_SUFFIXES
 RECORD_SUFFIXES = records.RECORD_SUFFIXES
 HTML_SUFFIXES = page_html.HTML_SUFFIXES
-# A page holds one transcript (the longest on the site is about 250 KB); a far bigger file is
-# not one, and parsing it would take minutes and gigabytes.
-MAX_PAGE_BYTES = 16 * 2**20
-# A record file (.jsonl, .json, .csv, .tsv) is read whole: 256 MB of text is about a million
-# utterances and a few GB of memory while parsing; split a bigger corpus into several files.
-MAX_RECORDS_BYTES = 256 * 2**20
+# The caps live in index.reading (`size_limit`, `read_input`), with the other checks every input
+# file gets. A page holds one transcript (the longest on the site is about 250 KB); a far bigger
+# file is not one. A record file (.jsonl, .json, .csv, .tsv) is read whole: 256 MB of text is about
+# a million utterances and a few GB of memory while parsing; split a bigger corpus into several files.
+MAX_PAGE_BYTES = MAX_TRANSCRIPT_BYTES
+MAX_RECORDS_BYTES = MAX_CORPUS_FILE_BYTES
 MAX_TABLE_BYTES = MAX_RECORDS_BYTES
 # The site prints quotation marks either way round (”…“ as often as “…”).
 _OPENING_QUOTES = "“”\"«‘"
@@ -200,7 +209,9 @@ def _body_drafts(
     for turn in turns:
         body = _clean("\n\n".join(turn.paragraphs))
         if turn.label is not None:
-            drafts.append((*next(speakers), SPEECH, body))
+            speaker = next(speakers)
+            if body:  # a label with no words after it is no utterance (a file of labels alone made 60,000)
+                drafts.append((*speaker, SPEECH, body))
         elif body:
             drafts.append(("", "", NARRATION, body))
     return drafts
@@ -315,6 +326,8 @@ class ParsedFile:
 def _looks_like_records(path: Path) -> bool:
     """Whether a .jsonl/.json/.csv/.tsv file found in a folder holds utterance records, judged
     by the keys or header at its start (and verbatim.toml's column names); unreadable: yes."""
+    if input_problem(path):
+        return True  # not opened: read_file reports why
     try:
         with path.open(encoding="utf-8-sig", errors="replace") as handle:
             start = handle.read(65536)
@@ -334,8 +347,8 @@ def _is_site_page(path: Path) -> bool:
     """Whether an .html file found in a folder is an article page of the site (not a listing,
     an index page or a page of another site); unreadable files are let through to be reported."""
     try:
-        return page_html.is_site_page(path.read_bytes())
-    except OSError:
+        return page_html.is_site_page(read_input(path))
+    except TranscriptParseError:
         return True
 
 
@@ -408,6 +421,7 @@ def source_files(paths: Iterable[str | Path]) -> list[Path]:
         if path.is_dir():
             candidates = sorted(p for p in path.rglob("*") if _is_candidate(p, path))
             found.extend(candidate for candidate in candidates if _wanted(candidate, manifests))
+            found.extend(looping_links(path, (*TEXT_SUFFIXES, *RECORD_SUFFIXES, *HTML_SUFFIXES)))  # reported when read
         elif path.is_file() and path.name in listed.MANIFEST_NAMES + _named_manifest(path):
             _manifest, rows = _manifest_of(path.parent)
             found.extend(sorted(path.parent / name for name in rows) if rows is not None else [path])
@@ -446,20 +460,13 @@ def decode(data: bytes, source: str) -> str:
 
 def size_cap(path: Path) -> int:
     """The largest file of this form read (a page holds one transcript; record files many)."""
-    return MAX_RECORDS_BYTES if path.suffix.lower() in RECORD_SUFFIXES else MAX_PAGE_BYTES
+    return size_limit(path)
 
 
 def read_capped(path: Path, limit: int) -> bytes:
-    """A file's bytes, its size checked against `limit` before reading; raises TranscriptParseError."""
-    source = str(path)
-    try:
-        size = path.stat().st_size
-        if size > limit:
-            what = "for one transcript" if limit == MAX_PAGE_BYTES else "to read at once; split it into several files"
-            raise TranscriptParseError(source, 0, f"file too large ({size / 2**20:.1f} MB > {limit // 2**20} MB) {what}")
-        return path.read_bytes()
-    except OSError as err:
-        raise TranscriptParseError(source, 0, f"cannot read: {err.strerror or err}") from None
+    """A file's bytes, its size checked against `limit` before reading (and only a regular file:
+    index.reading.read_input); raises TranscriptParseError."""
+    return read_input(path, limit)
 
 
 def read_file(path: Path) -> ParsedFile:
@@ -539,7 +546,7 @@ def iter_transcripts(
     report = on_error or (lambda error: log.warning("%s", error))
     for path in source_files(paths):
         try:
-            parsed = read_file(path)
+            parsed = guarded(read_file, path)  # any error in one file: reported, the rest read
         except TranscriptParseError as err:
             report(err)
             continue

@@ -35,6 +35,7 @@ from index.errors import PruneRefused, TranscriptParseError
 from index.models import Transcript
 from index.parallel import GuardedMpWriter
 from index.parse import ParsedFile, read_file, source_files
+from index.reading import guarded, read_blocks
 from index.schema import SCHEMA_VERSION, build_schema, utterance_document
 from index.stats import count_index, count_terms
 from index.stored import transcript_from_stored
@@ -127,9 +128,8 @@ def check_prune(searcher: Searcher, gone: Sequence[str], *, prune: bool) -> None
 def file_hash(path: Path) -> str:
     """A digest of the file's bytes: a file is reparsed exactly when this changes."""
     digest = hashlib.blake2b(digest_size=16)
-    with open(path, "rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
+    for block in read_blocks(path):  # only regular files within the size cap (no FIFO can hang us)
+        digest.update(block)
     return digest.hexdigest()
 
 
@@ -140,14 +140,20 @@ def hash_files(paths_by_source: Mapping[str, Path]) -> tuple[dict[str, str], lis
     for source, path in paths_by_source.items():
         try:
             hashes[source] = file_hash(path)
+        except TranscriptParseError as error:
+            unreadable.append(str(error))
         except OSError as error:
             unreadable.append(f"{path}:0: cannot read: {error.strerror or error}")
     return hashes, unreadable
 
 
 def source_key(path: Path) -> str:
-    """The `source` stored for a file: its absolute path, the same whatever the working directory."""
-    return str(path.resolve())
+    """The `source` stored for a file: its absolute path, the same whatever the working directory.
+
+    `os.path.realpath`, unlike `Path.resolve` on Python 3.11, does not raise on a symbolic link loop
+    (which is then reported as such); what is not a file keeps its own name, so each loop is reported."""
+    real = os.path.realpath(path)
+    return real if os.path.isfile(real) else os.path.abspath(path)
 
 
 def indexed_sources(searcher: Searcher) -> dict[str, str]:
@@ -249,7 +255,9 @@ def reindex(
     def sources() -> tuple[_Sources, list[str]]:
         on_disk, unreadable = hash_files(paths_by_source)
         names = {source: str(path) for source, path in paths_by_source.items()}
-        return _Sources(on_disk, names, lambda source: parse(paths_by_source[source])), unreadable
+        # Any error in one file (not only TranscriptParseError) is reported as `path:0: reason`.
+        load = lambda source: guarded(parse, paths_by_source[source])  # noqa: E731
+        return _Sources(on_disk, names, load), unreadable
 
     return _publish(
         Path(index_dir),

@@ -8,6 +8,7 @@ only in the formatters, and `<mark>` is the only tag they ever add.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from itertools import accumulate
@@ -35,6 +36,24 @@ MAX_FRAGMENT_CHARS = 240
 MAX_FRAGMENTS = 3
 # A browse snippet (no query terms): the start of a long text.
 LEAD_CHARS = 240
+# Bounds that keep a snippet's cost and size independent of the text's length (a 15 MB
+# utterance with dense matches took 268 s and made a 6 MB snippet when the whole text was
+# scanned and overlapping windows were joined). The text is analysed in chunks until the
+# first match, then up to SCAN_CHARS past it; nothing beyond MAX_SCAN_CHARS is looked at
+# (the longest page of the site is about 250 KB), and at most MAX_SPANS matches are kept.
+CHUNK_CHARS = 16_384
+SCAN_CHARS = 20_000
+MAX_SCAN_CHARS = 1_000_000
+MAX_SPANS = 1_000
+# How far a fragment edge or a chunk cut looks for a space (a word longer than this is cut).
+SNAP_CHARS = 80
+# A text longer than this with no match at its start is searched for the first match with one
+# regular expression (C speed: a 15 MB text in tens of milliseconds) before anything is analysed.
+FIRST_SCAN_CHARS = 65_536
+# Words that begin like a term but are not one (`important` for `impos`), checked at most.
+MAX_CANDIDATES = 2_000
+# Snowball stems differ from the lower-cased word in at most their last two letters (search/kwic.py).
+_STEM_SLACK = 2
 
 _SPACES = re.compile(r"\s+")
 # Written words whose analysed form is remembered (a corpus vocabulary is far smaller).
@@ -184,7 +203,7 @@ def _snap_start(text: str, position: int) -> int:
         return 0
     if text[position - 1].isspace():
         return position
-    space = _SPACES.search(text, position)
+    space = _SPACES.search(text, position, position + SNAP_CHARS)
     return space.end() if space else position
 
 
@@ -194,7 +213,8 @@ def _snap_end(text: str, position: int) -> int:
         return len(text)
     if text[position].isspace():
         return position
-    cut = max(text.rfind(" ", 0, position), text.rfind("\n", 0, position))
+    floor = max(0, position - SNAP_CHARS)
+    cut = max(text.rfind(" ", floor, position), text.rfind("\n", floor, position))
     return cut if cut > 0 else position
 
 
@@ -224,15 +244,18 @@ def fragments(
         group.append(span)
     if group:
         close()
-    # Windows grown by context may overlap: join those.
-    joined: list[Fragment] = []
+    # Windows grown by context may overlap. Joining them made one window of the whole text
+    # when matches were dense (and joining their spans tuple by tuple was quadratic); instead
+    # two overlapping windows meet where the second one's first match begins.
+    placed: list[Fragment] = []
     for window in windows:
-        if joined and window.start <= joined[-1].end:
-            last = joined[-1]
-            joined[-1] = Fragment(last.start, max(last.end, window.end), last.spans + window.spans)
-        else:
-            joined.append(window)
-    return joined
+        if placed and window.start < placed[-1].end:
+            last = placed[-1]
+            meet = window.spans[0][0]
+            placed[-1] = Fragment(last.start, meet, last.spans)
+            window = Fragment(meet, window.end, window.spans)
+        placed.append(window)
+    return placed
 
 
 def best_fragments(text: str, found: list[Fragment], limit: int = MAX_FRAGMENTS) -> list[Fragment]:
@@ -263,6 +286,91 @@ def _flatten(fragment_html: str) -> str:
     return _SPACES.sub(" ", fragment_html)
 
 
+def bounded_spans(
+    text: str,
+    terms: Collection[str],
+    analyzer: Analyzer,
+    *,
+    chunk: int = CHUNK_CHARS,
+    window: int = SCAN_CHARS,
+    limit: int = MAX_SCAN_CHARS,
+    max_spans: int = MAX_SPANS,
+    first_scan: int = FIRST_SCAN_CHARS,
+) -> list[Span]:
+    """`match_spans` over a bounded part of the text: from its first match (found by `locate_match`
+    in a long text) chunk by chunk, `window` characters past that match; never more than `limit`
+    characters analysed, never more than `max_spans` matches."""
+    begin = 0
+    if len(text) > first_scan and not match_spans(text[: chunk_end(text, 0, first_scan)], terms, analyzer):
+        located = locate_match(text, terms, analyzer, chunk_end(text, 0, first_scan))
+        if located is None:
+            return []
+        begin = located
+    found: list[Span] = []
+    start, stop = begin, min(len(text), begin + limit)
+    while start < stop and len(found) < max_spans:
+        end = chunk_end(text, start, min(start + chunk, stop))
+        found.extend((start + s, start + e) for s, e in match_spans(text[start:end], terms, analyzer))
+        if found:
+            stop = min(stop, found[0][0] + window)
+        start = end
+    return found[:max_spans]
+
+
+def locate_match(text: str, terms: Collection[str], analyzer: Analyzer, start: int = 0) -> int | None:
+    """A word-edge position shortly before the first match at or after `start`, None if there is none
+    (or the terms are not ASCII: then only the start of a long text is searched).
+
+    Words that begin like a term's stem are found with `str.find` on the lower-cased text (a 15 MB
+    text in tens of milliseconds; a case-insensitive regular expression took a second); each is
+    confirmed by analysing a few words around it, at most MAX_CANDIDATES times."""
+    prefixes = _stem_prefixes(frozenset(terms))
+    if not prefixes:
+        return None
+    lowered = text.lower()
+    if len(lowered) != len(text):  # a character whose lower case is longer: offsets would not match
+        return None
+    following = {prefix: lowered.find(prefix, start) for prefix in prefixes}
+    checked = 0
+    for _ in range(MAX_CANDIDATES * 50):  # occurrences inside words are skipped, but not without end
+        live = [(at, prefix) for prefix, at in following.items() if at >= 0]
+        if not live:
+            return None
+        at, prefix = min(live)
+        following[prefix] = lowered.find(prefix, at + 1)
+        if at > 0 and (lowered[at - 1].isalnum() or lowered[at - 1] == "_"):
+            continue  # not the start of a word
+        checked += 1
+        if checked > MAX_CANDIDATES:
+            return None
+        around = min(_snap_start(text, max(start, at - SNAP_CHARS)), at)
+        end = chunk_end(text, around, at + len(prefix) + SNAP_CHARS)
+        if match_spans(text[around:end], terms, analyzer):
+            return around
+    return None
+
+
+@functools.lru_cache(maxsize=256)
+def _stem_prefixes(terms: frozenset[str]) -> tuple[str, ...]:
+    """The shortest distinct beginnings that every word analysed to one of the terms has (none for
+    non-ASCII terms, whose case rules are not checked here)."""
+    if not terms or not all(term.isascii() for term in terms):
+        return ()
+    kept: list[str] = []
+    for prefix in sorted({term[: max(1, len(term) - _STEM_SLACK)].lower() for term in terms}, key=len):
+        if not any(prefix.startswith(shorter) for shorter in kept):
+            kept.append(prefix)
+    return tuple(kept)
+
+
+def chunk_end(text: str, start: int, position: int) -> int:
+    """A place to cut the text at or before `position` that splits no word (within SNAP_CHARS)."""
+    if position >= len(text):
+        return len(text)
+    cut = _snap_end(text, position)
+    return cut if cut > start else position
+
+
 def snippet(
     text: str,
     terms: Collection[str],
@@ -271,13 +379,16 @@ def snippet(
     short_chars: int = SHORT_TEXT_CHARS,
     max_fragments: int = MAX_FRAGMENTS,
 ) -> str:
-    """An HTML-safe snippet: the whole text if short, else up to `max_fragments` marked windows."""
-    spans = match_spans(text, terms, analyzer)
+    """An HTML-safe snippet: the whole text if short, else up to `max_fragments` marked windows.
+
+    Its size and cost are bounded whatever the text: at most `max_fragments` windows of about
+    MAX_FRAGMENT_CHARS each, found in a bounded stretch around the first matches."""
     if len(text) <= short_chars:
-        return _flatten(mark(text, merge_spans(text, spans)))
+        return _flatten(mark(text, merge_spans(text, match_spans(text, terms, analyzer))))
+    spans = bounded_spans(text, terms, analyzer) if terms else []
     if not spans:
         return lead(text)
-    chosen = best_fragments(text, fragments(text, spans), max_fragments)
+    chosen = _coalesce(best_fragments(text, fragments(text, spans), max_fragments))
     parts = []
     for fragment in chosen:
         marked = mark(text, merge_spans(text, fragment.spans), fragment.start, fragment.end)
@@ -285,6 +396,17 @@ def snippet(
     prefix = ELLIPSIS if chosen[0].start > 0 else ""
     suffix = ELLIPSIS if chosen[-1].end < len(text) else ""
     return prefix + f" {ELLIPSIS} ".join(parts) + suffix
+
+
+def _coalesce(chosen: list[Fragment]) -> list[Fragment]:
+    """Chosen fragments in text order, those that meet made one (no '…' where nothing is left out)."""
+    result: list[Fragment] = []
+    for fragment in chosen:
+        if result and fragment.start == result[-1].end:
+            result[-1] = Fragment(result[-1].start, fragment.end, result[-1].spans + fragment.spans)
+        else:
+            result.append(fragment)
+    return result
 
 
 def lead(text: str, chars: int = LEAD_CHARS) -> str:
@@ -312,12 +434,16 @@ def phrase_spans(text: str, phrases: Collection[tuple[str, ...]]) -> list[Span]:
         return []
     words = [(match.group(), match.start(), match.end()) for match in _EXACT_WORD.finditer(text)]
     folded = [_exact_term(word) for word, _, _ in words]
-    firsts = {phrase[0] for phrase in phrases}
+    # Phrases by their first term: a wildcard expands into thousands of phrases, and trying
+    # each of them at every word took a minute for 100 snippets (`th* OR co* OR pr*`).
+    by_first: dict[str, list[tuple[str, ...]]] = {}
+    for phrase in phrases:
+        by_first.setdefault(phrase[0], []).append(phrase)
     spans: list[Span] = []
     for i, (word, start, _) in enumerate(words):
-        if folded[i] not in firsts and _case_term(word) not in firsts:
-            continue
-        for phrase in phrases:
+        case = _case_term(word)
+        candidates = by_first.get(folded[i], []) + (by_first.get(case, []) if case != folded[i] else [])
+        for phrase in candidates:
             end = i + len(phrase)
             if end <= len(words) and all(
                 (folded[i + k] == term) or (term.startswith(CASE_MARK) and _case_term(words[i + k][0]) == term)

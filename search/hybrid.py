@@ -39,6 +39,7 @@ from search.vectors import (
     NeighbourSearch,
     hnsw_file,
     load_store,
+    stale_documents,
     vectors_dir,
 )
 
@@ -153,12 +154,13 @@ class SemanticIndex:
         return vector
 
     def doc_map(
-        self, columns: Columns, neighbours: NeighbourSearch
+        self, columns: Columns, neighbours: NeighbourSearch, reader: Any
     ) -> tuple[np.ndarray, np.ndarray]:
         """(document → utterance number in the store or -1, utterance number → live document or -1).
 
         Utterance ids are `transcript_id:seq` (DESIGN §1), so the map is built from the
-        engine's columns without reading stored fields; once per index and vectors generation.
+        engine's columns; once per index and vectors generation. A document whose text changed
+        since its vectors were computed maps to -1, like one without vectors (`stale_documents`).
         """
         with self._lock:
             cached = self._doc_map
@@ -171,25 +173,29 @@ class SemanticIndex:
                 doc_utterance[doc] = ordinals.get(
                     f"{names[columns.transcript[doc]]}:{columns.seq[doc]}", -1
                 )
+            stale = stale_documents(neighbours.store, reader, doc_utterance)
+            doc_utterance[stale] = -1
             utterance_doc = np.full(len(ordinals), -1, dtype=np.int64)
             mapped = np.flatnonzero(doc_utterance >= 0)
             utterance_doc[doc_utterance[mapped]] = mapped
             missing = int(np.count_nonzero(columns.live)) - mapped.size
             if missing:
                 log.warning(
-                    "%d utterances of %s have no vectors yet: run `python manage.py embed`",
+                    "%d utterances of %s have no vectors yet (%d of them changed since `embed`): "
+                    "run `python manage.py embed`",
                     missing,
                     self.index_dir,
+                    int(np.count_nonzero(stale)),
                 )
             self._doc_map = (columns, neighbours, doc_utterance, utterance_doc)
             return doc_utterance, utterance_doc
 
     def rank(
-        self, vector: np.ndarray, columns: Columns, admitted: np.ndarray, limit: int
+        self, vector: np.ndarray, columns: Columns, admitted: np.ndarray, limit: int, reader: Any
     ) -> Ranking:
-        """The `limit` admitted documents most similar to `vector`, best first."""
+        """The `limit` admitted documents most similar to `vector`, best first (never by a stale vector)."""
         neighbours = self.neighbours()
-        doc_utterance, utterance_doc = self.doc_map(columns, neighbours)
+        doc_utterance, utterance_doc = self.doc_map(columns, neighbours, reader)
         mapped = doc_utterance >= 0
         allowed: np.ndarray | None = None
         if not admitted[mapped].all():
@@ -210,9 +216,12 @@ class SemanticIndex:
             spans=[(int(store.starts[row]), int(store.ends[row])) for _, row, _ in found],
         )
 
-    def utterance_vector(self, utterance_id: str) -> np.ndarray | None:
-        """The mean of an utterance's passage vectors, normalised; None if it has none."""
-        store = self.neighbours().store
+    def utterance_vector(self, utterance_id: str, columns: Columns, doc: int, reader: Any) -> np.ndarray | None:
+        """The mean of an utterance's passage vectors, normalised; None if it has none or they are stale."""
+        neighbours = self.neighbours()
+        if self.doc_map(columns, neighbours, reader)[0][doc] < 0:
+            return None
+        store = neighbours.store
         rows = store.rows_of(utterance_id)
         if not rows.size:
             return None
@@ -330,7 +339,9 @@ def rank(
 
     def ranked(skip: str | None) -> tuple[np.ndarray, dict[int, float], Passages, set[int]]:
         """The result docs with the filters but `skip`'s: (docs, scores, best passages, keyword docs)."""
-        found = semantic.rank(vector, columns, combine(base, masks, skip=skip), semantic.limit)
+        found = semantic.rank(
+            vector, columns, combine(base, masks, skip=skip), semantic.limit, view.searcher.reader()
+        )
         passages = dict(zip(found.docs.tolist(), found.spans))
         if not keyword_sides:
             return found.docs, dict(zip(found.docs.tolist(), found.scores.tolist())), passages, set()
@@ -403,13 +414,13 @@ def similar(semantic: SemanticIndex, view: View, utterance_id: str, limit: int =
     docs = pipeline.utterance_docs(columns, utterance_id)
     if not docs.size:
         raise NotFound(f"no utterance with id {utterance_id!r}")
-    vector = semantic.utterance_vector(utterance_id)
+    vector = semantic.utterance_vector(utterance_id, columns, int(docs[0]), view.searcher.reader())
     if vector is None:
         raise SemanticUnavailable(
             f"utterance {utterance_id!r} has no vectors yet: run `python manage.py embed`"
         )
     admitted = columns.live & (columns.transcript != columns.transcript[docs[0]])
-    found = semantic.rank(vector, columns, admitted, limit)
+    found = semantic.rank(vector, columns, admitted, limit, view.searcher.reader())
     hit = _hit_maker(
         dict(zip(found.docs.tolist(), found.scores.tolist())),
         {doc: SEMANTIC for doc in found.docs.tolist()},

@@ -164,11 +164,29 @@ def kwic_matches(
     """The matches of (hit, full text) pairs in hit order, at most `max_lines`; True if more were left out."""
     found: list[KwicMatch] = []
     for hit, text in hits:
-        for match in matches_in(hit, text, spans_of(text), width):
+        for match in matches_in(hit, text, spans_up_to(text, spans_of, max_lines - len(found) + 1), width):
             if len(found) == max_lines:
                 return found, True
             found.append(match)
     return found, False
+
+
+# A long utterance is searched for matches this many characters at a time, until there are enough.
+SPAN_CHUNK_CHARS = 65_536
+
+
+def spans_up_to(text: str, spans_of: Callable[[str], list[Span]], wanted: int) -> list[Span]:
+    """`spans_of(text)`, but a long text is scanned chunk by chunk only until `wanted` spans are found
+    (a 15 MB utterance with dense matches took 6 s for lines that were never shown)."""
+    if len(text) <= SPAN_CHUNK_CHARS:
+        return spans_of(text)
+    found: list[Span] = []
+    start = 0
+    while start < len(text) and len(found) < wanted:
+        end = highlight.chunk_end(text, start, start + SPAN_CHUNK_CHARS)
+        found.extend((start + s, start + e) for s, e in spans_of(text[start:end]))
+        start = end
+    return found
 
 
 def kwic_lines(

@@ -1,7 +1,11 @@
 """Embedding vectors beside the index (`<index>/vectors/`), kept in step with it, and nearest neighbours.
 
 One row per passage: its unit vector, its utterance id, its number and character span
-in the utterance text, and a hash of that text (so a changed utterance is embedded again).
+in the utterance text, a hash of that text (so a changed utterance is embedded again) and
+the content hash of the file the utterance came from when it was embedded. A vector counts
+for its utterance only while the text is the same: after a reindex changes an utterance under
+the same id, `stale_documents` finds it (cheaply, through the file hashes) and search treats
+it like one without vectors until `embed` computes it again.
 The store is a single `.npz` file replaced atomically; above `ANN_THRESHOLD` passages a
 faiss HNSW index (approximate) is saved next to it, below it search is exact (numpy).
 """
@@ -37,6 +41,8 @@ HNSW_NEIGHBOURS = 32
 CHECKPOINT_PASSAGES = 2_000
 # Seconds (at most) between two saves, for a machine so busy that 2,000 passages take minutes.
 CHECKPOINT_SECONDS = 60.0
+# The indexed field holding the hash of an utterance's file (index/schema.py, per document).
+CONTENT_HASH_FIELD = "content_hash"
 
 
 def vectors_dir(index_dir: Path | str) -> Path:
@@ -62,9 +68,15 @@ class VectorStore:
     starts: np.ndarray
     ends: np.ndarray
     hashes: np.ndarray
+    # Content hash of the utterance's file when it was embedded ("" in stores written before it was kept).
+    file_hashes: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=str))
     generation: str = ""
     # Derived arrays, computed on first use (the store itself never changes).
     _cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.file_hashes.shape[0] != self.vectors.shape[0]:  # not given: unknown for every row
+            object.__setattr__(self, "file_hashes", np.full(self.vectors.shape[0], "", dtype="<U1"))
 
     @classmethod
     def empty(cls, model: str, dim: int, max_tokens: int) -> "VectorStore":
@@ -79,6 +91,7 @@ class VectorStore:
             starts=np.zeros(0, dtype=np.int32),
             ends=np.zeros(0, dtype=np.int32),
             hashes=np.zeros(0, dtype=str),
+            file_hashes=np.zeros(0, dtype=str),
         )
 
     def __len__(self) -> int:
@@ -120,7 +133,7 @@ class VectorStore:
         )
 
 
-_ROW_FIELDS = ("vectors", "utterance_ids", "passage_numbers", "starts", "ends", "hashes")
+_ROW_FIELDS = ("vectors", "utterance_ids", "passage_numbers", "starts", "ends", "hashes", "file_hashes")
 
 
 def _replace_rows(store: VectorStore, rows: dict[str, np.ndarray]) -> VectorStore:
@@ -144,8 +157,15 @@ def load_store(index_dir: Path | str) -> VectorStore | None:
             dim=int(manifest["dim"]),
             max_tokens=int(manifest["max_tokens"]),
             generation=manifest["generation"],
-            **{name: data[name] for name in _ROW_FIELDS},
+            **{name: _row_field(data, name) for name in _ROW_FIELDS},
         )
+
+
+def _row_field(data: Any, name: str) -> np.ndarray:
+    """One saved array; file hashes of a store saved before they were kept are "" (unknown)."""
+    if name == "file_hashes" and name not in data.files:
+        return np.full(data["hashes"].shape[0], "", dtype="<U1")
+    return data[name]
 
 
 def save_store(
@@ -295,6 +315,30 @@ def best_per_utterance(
     ]
 
 
+def stale_documents(store: VectorStore, reader: Any, doc_utterance: np.ndarray) -> np.ndarray:
+    """Boolean mask of the documents whose vectors (`doc_utterance[doc]` in `store.utterances()`)
+    were computed from another text than the one indexed now.
+
+    Only documents whose file changed since `embed` (file hash in the index ≠ in the store) have
+    their stored text read and hashed, so the check costs little after a small reindex."""
+    stale = np.zeros(doc_utterance.size, dtype=bool)
+    mapped = np.flatnonzero(doc_utterance >= 0)
+    if not mapped.size:
+        return stale
+    doc_file = np.full(doc_utterance.size, "", dtype=object)
+    for term in reader.field_terms(CONTENT_HASH_FIELD):
+        text = term.decode("utf-8") if isinstance(term, bytes) else str(term)
+        doc_file[np.fromiter(reader.postings(CONTENT_HASH_FIELD, term).all_ids(), dtype=np.int64)] = text
+    first_rows = np.unique(store.utterance_ids, return_index=True)[1]
+    utterance_file = store.file_hashes[first_rows].astype(object)
+    utterance_text = store.hashes[first_rows]
+    changed = mapped[(doc_file[mapped] != utterance_file[doc_utterance[mapped]]) | (doc_file[mapped] == "")]
+    for doc in changed.tolist():
+        text = reader.stored_fields(doc).get("text", "")
+        stale[doc] = text_hash(text) != utterance_text[doc_utterance[doc]]
+    return stale
+
+
 def open_neighbours(
     index_dir: Path | str, ann_threshold: int = ANN_THRESHOLD
 ) -> NeighbourSearch | None:
@@ -375,8 +419,16 @@ def _duration(seconds: float) -> str:
 
 def indexed_texts(index_dir: Path | str) -> dict[str, str]:
     """Utterance id → text of every utterance in the index."""
+    return {uid: text for uid, (text, _) in indexed_utterances(index_dir).items()}
+
+
+def indexed_utterances(index_dir: Path | str) -> dict[str, tuple[str, str]]:
+    """Utterance id → (text, content hash of its file) of every utterance in the index."""
     with open_index(index_dir).searcher() as searcher:
-        return {fields["id"]: fields.get("text", "") for fields in searcher.all_stored_fields()}
+        return {
+            fields["id"]: (fields.get("text", ""), fields.get(CONTENT_HASH_FIELD, ""))
+            for fields in searcher.all_stored_fields()
+        }
 
 
 def sync_vectors(
@@ -395,7 +447,9 @@ def sync_vectors(
     an interrupted run loses at most that much and the next run resumes from there.
     """
     began = time.perf_counter()
-    texts = indexed_texts(index_dir)
+    indexed = indexed_utterances(index_dir)
+    texts = {uid: text for uid, (text, _) in indexed.items()}
+    files = {uid: file_hash for uid, (_, file_hash) in indexed.items()}
     hashes = {uid: text_hash(text) for uid, text in texts.items()}
     store = load_store(index_dir)
     needs_save = store is None
@@ -415,13 +469,17 @@ def sync_vectors(
         keep = np.array([hashes.get(uid) == old for uid, old in pairs], dtype=bool)
         store = store.select(keep)
         needs_save = True
+    rekeyed = _current_file_hashes(store, files)
+    if rekeyed is not None:  # the same text in a changed (or re-saved) file: no need to embed it again
+        store = _replace_rows(store, {**{name: getattr(store, name) for name in _ROW_FIELDS}, "file_hashes": rekeyed})
+        needs_save = True
     missing = [uid for uid in texts if stored.get(uid) != hashes[uid]]
     passages = [
         passage
         for uid in missing
         for passage in utterance_passages(uid, texts[uid], embedder, max_tokens)
     ]
-    for batch in _embedded_batches(passages, texts, hashes, embedder, progress, report):
+    for batch in _embedded_batches(passages, texts, hashes, files, embedder, progress, report):
         store = store.extend(batch)
         save_store(index_dir, store, ann_threshold)
         needs_save = False
@@ -442,10 +500,19 @@ def sync_vectors(
 ENCODE_CHUNK = 256
 
 
+def _current_file_hashes(store: VectorStore, files: dict[str, str]) -> np.ndarray | None:
+    """The stored rows' file hashes brought up to date, or None when they already are."""
+    current = np.array([files.get(uid, "") for uid in store.utterance_ids.tolist()], dtype=str)
+    if current.shape == store.file_hashes.shape and bool((current == store.file_hashes).all()):
+        return None
+    return current
+
+
 def _embedded_batches(
     passages: list[Passage],
     texts: dict[str, str],
     hashes: dict[str, str],
+    files: dict[str, str],
     embedder: Embedder,
     progress: bool,
     report: Callable[[EmbedProgress], None] | None = None,
@@ -485,13 +552,13 @@ def _embedded_batches(
             if cut <= 0:
                 continue
             vectors = np.concatenate(pending_vectors)
-            yield _rows(pending[:cut], vectors[:cut], hashes, embedder)
+            yield _rows(pending[:cut], vectors[:cut], hashes, files, embedder)
             pending, pending_vectors = pending[cut:], [vectors[cut:]]
             last_save = time.perf_counter()
 
 
 def _rows(
-    passages: list[Passage], vectors: np.ndarray, hashes: dict[str, str], embedder: Embedder
+    passages: list[Passage], vectors: np.ndarray, hashes: dict[str, str], files: dict[str, str], embedder: Embedder
 ) -> VectorStore:
     """A store holding freshly embedded passages."""
     return VectorStore(
@@ -504,4 +571,5 @@ def _rows(
         starts=np.array([p.start for p in passages], dtype=np.int32),
         ends=np.array([p.end for p in passages], dtype=np.int32),
         hashes=np.array([hashes[p.utterance_id] for p in passages]),
+        file_hashes=np.array([files[p.utterance_id] for p in passages], dtype=str),
     )

@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 from reliability import WORDS, transcript_text
 
+from index.errors import TranscriptParseError
 from index.parse import MAX_PAGE_BYTES, parse_file, parse_transcript, source_files
 from index.reindex import reindex
 from manage import cli
@@ -86,6 +87,10 @@ def expected_reports(folder: Path, *, huge: bool = True) -> set[str]:
         f"{folder / 'zeros.txt'}:1: binary data (NUL byte), not text",
         f"{folder / 'latin1.txt'}:2: not UTF-8 (byte 0xe7); save it as UTF-8",
         f"{folder / 'nodate.txt'}:1: no date line (such as 'May 7, 2013') above the body",
+        f"{folder / 'ping.txt'}:0: symbolic link loop: the links point to each other, never to a file",
+        f"{folder / 'pong.txt'}:0: symbolic link loop: the links point to each other, never to a file",
+        f"{folder / 'loop'}:0: symbolic link loop: it points to a folder that holds it; not followed",
+        f"{folder / 'nested' / 'up'}:0: symbolic link loop: it points to a folder that holds it; not followed",
     }
     if huge:
         size = (folder / "huge.txt").stat().st_size / 2**20
@@ -138,9 +143,10 @@ def test_a_file_just_under_the_size_limit_is_still_read(tmp_path: Path):
     assert transcript.title == "A huge page" and len(transcript.utterances) > 1000
 
 
-def test_symlink_loops_neither_hang_nor_crash_the_folder_walk(folder: Path):
+def test_symlink_loops_neither_hang_nor_crash_the_folder_walk_and_are_listed_to_be_reported(folder: Path):
+    """Issue 15 #8: the loops are not followed, and not left out silently: reading them reports the loop."""
     found = {path.relative_to(folder).as_posix() for path in source_files([folder])}
-    assert "ping.txt" not in found and "pong.txt" not in found
+    assert {"ping.txt", "pong.txt", "loop", "nested/up"} <= found
     assert not any(name.startswith(("loop/", "nested/up/")) for name in found)
     assert {"good-0.txt", "utf16le.txt", "longline.jsonl"} <= found
 
@@ -158,4 +164,86 @@ def test_the_command_line_prints_each_bad_file_as_path_line_reason(folder: Path,
     assert result.exit_code == 1, result.output  # the bad files failed (after the good ones were published)
     reported = {line for line in result.stderr.splitlines() if line.startswith(str(folder))}
     assert reported == expected_reports(folder, huge=False)
-    assert "Files: 9 added, 0 updated, 0 removed, 0 unchanged, 6 skipped" in result.stdout
+    assert "Files: 9 added, 0 updated, 0 removed, 0 unchanged, 10 skipped" in result.stdout
+
+
+def run_manage(*args: str, timeout: float = 120) -> "subprocess.CompletedProcess[str]":
+    """manage.py in a child process, so that a hang fails the test instead of blocking it."""
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    return subprocess.run(
+        [sys.executable, str(root / "manage.py"), *args], capture_output=True, text=True, timeout=timeout, env=env
+    )
+
+
+@pytest.mark.slow  # child processes / a parse of 820 KB of labels
+def test_a_fifo_and_dev_zero_named_on_the_command_line_are_reported_not_read(tmp_path: Path):
+    """Issue 15 #8: only regular files are read; reindex neither hangs nor keeps the writer lock."""
+    import os
+
+    good = tmp_path / "good.txt"
+    good.write_text(transcript_text(1), encoding="utf-8")
+    fifo = tmp_path / "pipe.txt"
+    os.mkfifo(fifo)
+    index = str(tmp_path / "index")
+
+    result = run_manage("--index", index, "reindex", str(good), str(fifo), "/dev/zero")
+    assert result.returncode == 1, result.stderr  # some input failed (DESIGN §6), what parsed is published
+    assert f"{fifo}:0: not a regular file (a FIFO (named pipe)): not read" in result.stderr
+    assert "/dev/zero:0: not a regular file (a character device): not read" in result.stderr
+    assert "1 transcript" in result.stdout
+    parsed = run_manage("parse", str(fifo), str(good), "--json")
+    assert parsed.returncode == 1 and f"{fifo}:0: not a regular file" in parsed.stderr
+    assert len(parsed.stdout.splitlines()) == 1
+    assert reindex(index, [good], lock_timeout=1).unchanged == 1  # the lock was released
+
+
+def test_size_is_checked_before_reading_for_every_form(tmp_path: Path):
+    """Issue 15 #2/#9: a 300 MB page is refused from its size (never read); JSONL has a cap too."""
+    import time
+
+    from index.reading import MAX_CORPUS_FILE_BYTES, read_input
+
+    page = tmp_path / "huge.html"
+    lines = tmp_path / "huge.jsonl"
+    for path, size in ((page, 300 * 2**20), (lines, MAX_CORPUS_FILE_BYTES + 1)):
+        with open(path, "wb") as stream:  # sparse: no disk space, and slow to read were it read
+            stream.truncate(size)
+    started = time.perf_counter()
+    for path, reason in (
+        (page, "file too large (300.0 MB > 16 MB) for one transcript"),
+        (lines, "file too large (256.0 MB > 256 MB) to read at once; split it into several files"),
+    ):
+        with pytest.raises(TranscriptParseError) as caught:
+            read_input(path)
+        assert str(caught.value) == f"{path}:0: {reason}"
+    summary = reindex(tmp_path / "index", [page, lines, _good(tmp_path)])
+    assert len(summary.skipped) == 2 and summary.transcripts == 1
+    assert time.perf_counter() - started < 20  # reading 556 MB of zeros and decoding them would take far longer
+
+
+def _good(folder: Path) -> Path:
+    path = folder / "good.txt"
+    path.write_text(transcript_text(2), encoding="utf-8")
+    return path
+
+
+@pytest.mark.slow  # child processes / a parse of 820 KB of labels
+def test_a_file_of_labels_alone_gives_no_empty_utterances(tmp_path: Path):
+    """Issue 15 #9: 820 KB of labels used to become 60,000 empty utterances; empty turns are dropped."""
+    labels = tmp_path / "labels.txt"
+    labels.write_text("Events\nLabels\nMay 7, 2013\n" + "Vladimir Putin:\nQuestion:\n" * 30_000, encoding="utf-8")
+    assert labels.stat().st_size > 750_000
+    (transcript,) = parse_file(labels)
+    assert transcript.utterances == ()
+    summary = reindex(tmp_path / "index", [labels, _good(tmp_path)])
+    assert summary.empty == 1 and summary.utterances == len(parse_file(tmp_path / "good.txt")[0].utterances)
+
+    mixed = parse_transcript(
+        "Events\nA\nMay 7, 2013\nVladimir Putin: Hello.\nQuestion:\nQuestion:\nVladimir Putin: Bye.\n", source="m.txt"
+    )
+    assert [(u.seq, u.speaker, u.text) for u in mixed.utterances] == [(0, "Vladimir Putin", "Hello."), (1, "Vladimir Putin", "Bye.")]

@@ -395,3 +395,188 @@ def test_fetch_command_usage_errors(tmp_path: Path, arguments: list[str], messag
     result = CliRunner().invoke(cli, ["fetch", "--out", str(tmp_path / "m"), *arguments])
     assert result.exit_code == 2
     assert message in result.output
+
+
+# --- a hostile server (issue 15 #5) ----------------------------------------------------------------
+
+
+def _drip(body: bytes, *, every: float, announce: bool = True, stop_after: int | None = None):
+    """Send `body` a few bytes at a time, `every` seconds apart (hanging up after `stop_after` bytes)."""
+
+    def route(handler: BaseHTTPRequestHandler) -> None:
+        handler.send_response(200)
+        if announce:
+            handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        handler.close_connection = True
+        sent = body if stop_after is None else body[:stop_after]
+        try:
+            for start in range(0, len(sent), 64):
+                handler.wfile.write(sent[start : start + 64])
+                handler.wfile.flush()
+                time.sleep(every)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    return route
+
+
+def _huge(size: int, *, announce: bool):
+    """A body of `size` bytes, with or without a Content-Length saying so."""
+
+    def route(handler: BaseHTTPRequestHandler) -> None:
+        handler.send_response(200)
+        if announce:
+            handler.send_header("Content-Length", str(size))
+        handler.end_headers()
+        handler.close_connection = True
+        block = b"<p>" + b"x" * 65_530 + b"</p>"
+        try:
+            for _ in range(size // len(block) + 1):
+                handler.wfile.write(block)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    return route
+
+
+def test_a_huge_crawl_delay_is_capped_with_a_note(site: Site, tmp_path: Path) -> None:
+    site.robots = b"User-agent: *\nCrawl-delay: 100000\n"
+    fetcher = fetching.Fetcher(tmp_path / "mirror", base_url=site.base, delay=1.0)
+    assert fetcher.allowed(fetching.page_url(site.base, IDS[0]))
+    assert fetcher.throttle.delay == fetching.MAX_CRAWL_DELAY == 60.0
+    assert fetcher.summary.notes == [
+        "robots.txt asks for 100000 s between requests; waiting 60 s, the most fetch waits"
+    ]
+
+
+def test_a_dripping_page_fails_at_the_deadline_and_a_half_page_is_never_saved(site: Site, tmp_path: Path) -> None:
+    """A 1 byte/s drip held a page 150 s under a 30 s timeout per read; the deadline bounds the whole body."""
+    page = site_page("<p><b>Vladimir Putin:</b> Slowly.</p>").encode()
+    site.routes = {
+        f"{NEWS}/{IDS[0]}": _drip(page, every=0.05),  # each read is quick: only the deadline stops it
+        f"{NEWS}/{IDS[1]}": _drip(page, every=0.0, stop_after=len(page) // 2),  # half, then hang up
+        f"{NEWS}/{IDS[2]}": _drip(page, every=0.0, announce=False),  # no Content-Length: complete at close
+    }
+    started = time.perf_counter()
+    summary = quick(site, tmp_path / "mirror", ids=IDS[:3], timeout=2.0, deadline=0.5, retries=0)
+    assert time.perf_counter() - started < 3.0
+    assert summary.failures[IDS[0]].startswith("too slow:") and summary.failures[IDS[0]].endswith("not saved")
+    assert summary.failures[IDS[1]] == f"truncated: got {len(page) // 2} of {len(page)} bytes"
+    assert summary.outcomes[fetching.SAVED] == [IDS[2]]
+    assert saved_files(tmp_path / "mirror") == sorted([fetching.STATE_FILE, f"events/president/news/{IDS[2]}.html"])
+
+
+def test_oversized_bodies_are_refused_announced_or_not(site: Site, tmp_path: Path) -> None:
+    """A 300 MB body used to be kept in memory and saved; no more than MAX_BODY_BYTES is read."""
+    site.routes = {
+        f"{NEWS}/{IDS[0]}": _huge(300 * 2**20, announce=True),
+        f"{NEWS}/{IDS[1]}": _huge(fetching.MAX_BODY_BYTES + 2**20, announce=False),
+    }
+    summary = quick(site, tmp_path / "mirror", ids=IDS[:2], retries=0)
+    assert summary.failures[IDS[0]] == f"too large: {300 * 2**20:,} bytes announced, more than {fetching.MAX_BODY_BYTES:,}; not saved"
+    assert summary.failures[IDS[1]] == f"too large: more than {fetching.MAX_BODY_BYTES:,} bytes; not saved"
+    assert saved_files(tmp_path / "mirror") == [fetching.STATE_FILE]
+
+
+@pytest.fixture
+def other_site(tmp_path: Path) -> Iterator[Site]:
+    """A second server: another origin (another port), serving a page that looks like the site's."""
+    folder = tmp_path / "other"
+    folder.mkdir()
+    (folder / f"{IDS[0]}.html").write_text(site_page("<p><b>Impostor:</b> Not the site.</p>", page_id=IDS[0]), encoding="utf-8")
+    served = Site(folder, robots=b"User-agent: *\nDisallow: /\n")
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(served))
+    served.base = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield served
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def test_a_redirect_to_another_origin_is_refused_and_reported(site: Site, other_site: Site, tmp_path: Path) -> None:
+    """Another site's page is not saved as this site's page (its robots.txt was never read); a redirect
+    within the site is followed."""
+    site.routes = {
+        f"{NEWS}/{IDS[0]}": _status(302, {"Location": f"{other_site.base}{NEWS}/{IDS[0]}"}),
+        f"{NEWS}/{IDS[1]}": _status(301, {"Location": f"{NEWS}/{IDS[2]}"}),
+    }
+    summary = quick(site, tmp_path / "mirror", ids=IDS[:2], retries=0)
+    assert summary.failures == {IDS[0]: f"redirected to another site ({other_site.base}): not followed"}
+    assert summary.outcomes[fetching.SAVED] == [IDS[1]]
+    assert other_site.requests == []
+    assert not page_path(tmp_path / "mirror", IDS[0]).exists()
+
+
+def test_a_listing_whose_next_link_loops_stops(site: Site, tmp_path: Path) -> None:
+    """A `rel=next` to itself cost 2,002 requests; a loop of two pages, or a next page listing nothing
+    new, stops as well, with a note."""
+    selfish = listing_page([(IDS[5], "2020-06-16")], NEWS)
+    site.routes = {NEWS: lambda h: _send(h, 200, selfish)}
+    summary = quick(site, tmp_path / "a", ids=(), since=dt.date(2020, 6, 1))
+    assert [path for path, _ in site.requests if path.startswith(NEWS) and not path[len(NEWS) + 1 :].isdigit()] == [NEWS]
+    assert summary.outcomes == {fetching.SAVED: [IDS[5]]}
+    assert summary.notes == [f"listing {site.base}{NEWS}: its next link leads back to {site.base}{NEWS}; stopped there"]
+
+    site.requests.clear()
+    first = listing_page([(IDS[5], "2020-06-16")], f"{NEWS}/page/2")
+    second = listing_page([(IDS[4], "2020-06-15")], f"{NEWS}/page/3")
+    same = listing_page([(IDS[4], "2020-06-15")], f"{NEWS}/page/4")
+    site.routes = {
+        NEWS: lambda h: _send(h, 200, first),
+        f"{NEWS}/page/2": lambda h: _send(h, 200, second),
+        f"{NEWS}/page/3": lambda h: _send(h, 200, same),  # lists nothing new: page/4 is not asked for
+    }
+    summary = quick(site, tmp_path / "b", ids=(), since=dt.date(2020, 6, 1))
+    listings = [path for path, _ in site.requests if "/page/" in path or path == NEWS]
+    assert listings == [NEWS, f"{NEWS}/page/2", f"{NEWS}/page/3"]
+    assert summary.notes == [f"listing {site.base}{NEWS}/page/3: lists no page not listed before; stopped there"]
+
+
+def test_the_fetch_command_prints_the_notes(site: Site, tmp_path: Path) -> None:
+    site.robots = b"User-agent: *\nDisallow: /\nCrawl-delay: 100000\n"  # nothing to wait for: no page is asked
+    result = CliRunner().invoke(
+        cli, ["fetch", "--out", str(tmp_path / "m"), "--ids", "1", "--base-url", site.base, "--delay", "0"]
+    )
+    assert "Note: robots.txt asks for 100000 s between requests; waiting 60 s, the most fetch waits" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("url", "target", "same"),
+    [
+        ("http://en.kremlin.ru/a", "http://en.kremlin.ru/b", True),
+        ("http://en.kremlin.ru/a", "https://en.kremlin.ru/a", True),  # the upgrade every site does
+        ("https://en.kremlin.ru/a", "http://en.kremlin.ru/a", False),
+        ("http://en.kremlin.ru/a", "http://evil.example/a", False),
+        ("http://127.0.0.1:8000/a", "http://127.0.0.1:8001/a", False),
+        ("http://en.kremlin.ru/a", "https://en.kremlin.ru:8443/a", False),
+    ],
+)
+def test_same_site(url: str, target: str, same: bool) -> None:
+    assert fetching.same_site(url, target) is same
+
+
+def _header_drip(handler: BaseHTTPRequestHandler) -> None:
+    """Headers a byte at a time, each byte well within the per-read timeout, for ever."""
+    try:
+        handler.wfile.write(b"HTTP/1.1 200 OK\r\nX-Drip: ")
+        for _ in range(600):
+            handler.wfile.write(b"x")
+            handler.wfile.flush()
+            time.sleep(0.05)
+    except (BrokenPipeError, ConnectionResetError):
+        pass
+    handler.close_connection = True
+
+
+def test_the_deadline_covers_the_headers_too(site: Site, tmp_path: Path) -> None:
+    """Not only the body: a server dripping its headers is cut off at the deadline."""
+    site.routes = {f"{NEWS}/{IDS[0]}": _header_drip}
+    started = time.perf_counter()
+    summary = quick(site, tmp_path / "mirror", ids=IDS[:1], timeout=2.0, deadline=0.5, retries=0)
+    assert time.perf_counter() - started < 3.0
+    assert summary.failures == {IDS[0]: "too slow: no complete answer within 0.5 s (the deadline per page); not saved"}

@@ -170,3 +170,78 @@ def test_fast_tokens_fall_back_for_other_analysers() -> None:
     analyzer = StandardAnalyzer()
     text = "The quick brown foxes"
     assert list(fast_tokens(analyzer)(text)) == list(whoosh_tokens(analyzer)(text))
+
+
+def test_dense_matches_in_a_long_text_give_a_short_snippet_quickly() -> None:
+    """Issue 15 #2: a 4 MB utterance where every other word matches took 15.9 s and made a 6 MB snippet."""
+    import time
+
+    text = "sanctions were imposed and " * 160_000  # 4.3 MB
+    started = time.perf_counter()
+    result = snippet(text, {"sanction", "impos"}, FAST)
+    elapsed = time.perf_counter() - started
+    assert elapsed < 0.5, elapsed
+    assert 200 < len(unmarked(result)) <= 3 * 260 and result.startswith("<mark>sanctions</mark>")
+    assert result.count("<mark>") >= 6 and result.endswith(ELLIPSIS)
+
+
+def test_overlapping_windows_meet_instead_of_joining() -> None:
+    """Dense matches: every window stays about MAX_FRAGMENT_CHARS long, windows never overlap."""
+    from search.highlight import MAX_FRAGMENT_CHARS
+
+    text = "alpha beta " * 2_000
+    found = fragments(text, match_spans(text, {"alpha"}, words))
+    assert len(found) > 50
+    assert all(f.end - f.start <= MAX_FRAGMENT_CHARS for f in found)
+    assert all(a.end <= b.start for a, b in zip(found, found[1:]))
+    assert all(text[s:e] == "alpha" for f in found for s, e in f.spans)
+
+
+def test_a_match_far_into_a_huge_text_is_found_quickly() -> None:
+    """The first match of a 15 MB text is located by one regular expression, then only around it analysed."""
+    import time
+
+    text = "Agreement budget cooperation dialogue " * 400_000 + "the needle at last."  # 15 MB
+    started = time.perf_counter()
+    result = snippet(text, {"needl"}, FAST)
+    assert time.perf_counter() - started < 1.0
+    assert result.startswith(ELLIPSIS) and "<mark>needle</mark> at last." in result and len(result) < 400
+
+
+def test_words_that_only_begin_like_a_term_are_checked_a_bounded_number_of_times() -> None:
+    """`important` begins like the stem `impos` (prefix `imp`): a text full of such words gives its lead quickly."""
+    import time
+
+    from search.highlight import MAX_CANDIDATES, bounded_spans
+
+    text = "important " * 1_000_000 + "imposed"
+    started = time.perf_counter()
+    assert bounded_spans(text, {"impos"}, FAST) == []  # beyond MAX_CANDIDATES decoys: given up
+    assert time.perf_counter() - started < 1.0
+    near = "important " * (MAX_CANDIDATES // 2) + "x " * 40_000 + "imposed"  # past FIRST_SCAN_CHARS
+    assert [near[s:e] for s, e in bounded_spans(near, {"impos"}, FAST)] == ["imposed"]
+
+
+def test_chunk_cuts_split_no_word() -> None:
+    """Matches that straddle a chunk edge are still found, once each."""
+    from search.highlight import bounded_spans
+
+    text = "".join(f"w{n} target " for n in range(4_000))
+    spans = bounded_spans(text, {"target"}, words, chunk=1_000)
+    assert spans == match_spans(text[: spans[-1][1]], {"target"}, words)
+    assert len(spans) == 1000  # MAX_SPANS
+
+
+def test_phrase_spans_with_thousands_of_phrases_are_quick() -> None:
+    """A wildcard expands into thousands of one-word phrases; each word is tried only against those
+    starting with it (all of them at every word took a minute for 100 snippets)."""
+    import time
+
+    from search.highlight import phrase_spans
+
+    text = "the sanctions were imposed on them " * 2_000
+    phrases = [(f"w{n}",) for n in range(5_000)] + [("sanctions", "were")]
+    started = time.perf_counter()
+    spans = phrase_spans(text, phrases)
+    assert time.perf_counter() - started < 1.0
+    assert [text[s:e] for s, e in spans[:2]] == ["sanctions were", "sanctions were"] and len(spans) == 2_000

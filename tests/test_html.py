@@ -504,3 +504,54 @@ def test_indexed_page_keeps_its_address_as_the_transcript_source(mirror: Path, t
     assert parsed.source.startswith("http")
     with Engine(tmp_path / "index") as engine:
         assert engine.get_transcript("kremlin-17890").source == parsed.source
+
+
+def nested_page(depth: int) -> str:
+    """A site page whose article text sits inside `depth` nested <div>s (about 55 KB at 1,000)."""
+    inner = "<p><b>Vladimir Putin:</b> Deep inside the page.</p>"
+    return site_page("<div class='x'>" * depth + inner + "</div>" * depth, page_id="17891")
+
+
+def test_a_thousand_nested_divs_are_read_without_recursion() -> None:
+    """Issue 15 #1: the paragraph walk is iterative; a page nested far beyond Python's recursion limit reads."""
+    transcript = parse_html(nested_page(5_000), source="nested.html")
+    assert [(u.speaker, u.text) for u in transcript.utterances if u.kind == SPEECH] == [
+        ("Vladimir Putin", "Deep inside the page.")
+    ]
+
+
+def test_nested_blocks_still_end_paragraphs_in_document_order() -> None:
+    """The stack walk keeps the recursive walk's output: blocks end paragraphs, inline bold carries into children."""
+    from selectolax.lexbor import LexborHTMLParser
+
+    from index.html import paragraphs
+
+    tree = LexborHTMLParser("<div><p>One <i>two</i></p>three<div><b>Bold <i>in</i>:</b> tail</div>four<br/>five</div>")
+    found = paragraphs(tree.body)
+    assert [p.text for p in found] == ["One two", "three", "Bold in: tail", "four five"]
+    assert found[2].bold == (True,) * len("Bold in:") + (False,) * len(" tail")
+
+
+def test_an_unexpected_error_in_one_page_is_reported_and_the_others_are_indexed(mirror: Path, tmp_path: Path) -> None:
+    """Issue 15 #1: not only TranscriptParseError — any error in one file is `path:0: reason`, that file skipped."""
+    bad = mirror / "bad.html"
+    bad.write_text(nested_page(10).replace("17891", "17892"), encoding="utf-8")
+
+    def parse_with_a_bug(path: Path) -> list[Transcript]:  # the reindex's parse stage, failing on one file
+        if path.name == "bad.html":
+            raise RecursionError("maximum recursion depth exceeded")
+        return parse_file(path)
+
+    summary = reindex(tmp_path / "index", [mirror], parse=parse_with_a_bug)
+    assert summary.skipped == (f"{bad}:0: cannot parse (RecursionError: maximum recursion depth exceeded)",)
+    assert summary.transcripts == 2
+
+
+def test_a_deeply_nested_page_beside_others_parses_from_the_command_line(mirror: Path, tmp_path: Path) -> None:
+    """The page that used to stop `parse` and `reindex` with a RecursionError traceback is read like any other."""
+    (mirror / "17892.html").write_text(nested_page(3_000).replace("17891", "17892"), encoding="utf-8")
+    result = CliRunner().invoke(cli, ["parse", str(mirror)])
+    assert result.exit_code == 0, result.output
+    assert "3 transcripts parsed, 0 failed." in result.stdout
+    result = CliRunner().invoke(cli, ["--index", str(tmp_path / "index"), "reindex", str(mirror)])
+    assert result.exit_code == 0 and "3 transcripts" in result.stdout

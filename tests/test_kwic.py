@@ -294,3 +294,23 @@ def test_concordance_ranks_once_for_counts_and_lines(index_dir):
     assert [hit.id for hit, _ in pairs] == exported
     assert response.hits[0].id == exported[0]
     assert all(text for _, text in pairs)
+
+
+def test_a_huge_utterance_with_dense_matches_is_scanned_only_for_the_lines_wanted() -> None:
+    """Issue 15 #2: the spans of a 15 MB utterance took seconds, for lines beyond the cap that were never shown."""
+    import time
+
+    from search.kwic import SPAN_CHUNK_CHARS, spans_up_to
+
+    text = "sanctions were imposed " * 200_000  # 4.6 MB
+    calls: list[int] = []
+
+    def spans_of(part: str) -> list[tuple[int, int]]:
+        calls.append(len(part))
+        return [(m.start(), m.end()) for m in re.finditer("sanctions", part)]
+
+    started = time.perf_counter()
+    found = spans_up_to(text, spans_of, 5_001)
+    assert time.perf_counter() - started < 0.5
+    assert len(found) >= 5_001 and sum(calls) < 3 * SPAN_CHUNK_CHARS * 2
+    assert found == [(m.start(), m.end()) for m in re.finditer("sanctions", text[: found[-1][1]])]

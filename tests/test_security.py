@@ -374,3 +374,64 @@ def test_queries_just_under_the_limits_still_run(hostile_client: FlaskClient):
                    {"q": "sanctions", "per_page": str(MAX_PER_PAGE)}):
         with hostile_client.get("/api/search?" + urlencode(params)) as response:
             assert response.status_code == 200, (params, response.get_json())
+
+
+# --- no server paths, no reflected Host (issue 15 #7)
+
+
+def test_the_transcript_api_gives_a_file_name_not_the_servers_path(hostile_client: FlaskClient, hostile_index: Path):
+    for transcript_id, name in (("evil-0", "evil.jsonl"), ("page", "page.txt")):
+        data = hostile_client.get(f"/api/transcripts/{transcript_id}").get_json()
+        assert data["source"] == name
+        body = hostile_client.get(f"/api/transcripts/{transcript_id}").get_data(as_text=True)
+        assert str(hostile_index.parent) not in body and "/corpus/" not in body
+
+
+def test_the_no_index_page_and_json_show_no_index_path(tmp_path: Path):
+    missing = tmp_path / "secret-folder" / "index"
+    client = create_app(Settings(index_dir=missing)).test_client()
+    for url in ("/", "/api/search?q=x"):
+        response = client.get(url)
+        assert response.status_code == 503
+        assert "secret-folder" not in response.get_data(as_text=True)
+
+
+EVIL_HOST = "evil.example.com"
+
+
+def test_the_host_header_is_not_reflected_into_the_api_description_or_csv_links(hostile_client: FlaskClient):
+    spec = hostile_client.get("/api/openapi.json", headers={"Host": EVIL_HOST})
+    csv = hostile_client.get("/api/search?q=sanctions&format=csv", headers={"Host": EVIL_HOST})
+    for response in (spec, csv):
+        assert EVIL_HOST not in response.get_data(as_text=True)
+    assert spec.get_json()["servers"] == [{"url": "/"}]
+    links = [line.rsplit(",", 1)[1] for line in csv.get_data(as_text=True).splitlines()[1:]]
+    assert "/t/page?q=sanctions#u0" in links and all(link.startswith("/t/") for link in links)
+
+
+def test_absolute_links_come_from_the_configured_base_url(hostile_index: Path):
+    app = create_app(Settings(index_dir=hostile_index, base_url="https://verbatim.example.org/v"))
+    try:
+        client = app.test_client()
+        spec = client.get("/api/openapi.json", headers={"Host": EVIL_HOST}).get_json()
+        assert spec["servers"] == [{"url": "https://verbatim.example.org/v/"}]
+        rows = client.get("/api/search?q=sanctions&format=csv", headers={"Host": EVIL_HOST}).get_data(as_text=True)
+        links = [line.rsplit(",", 1)[1] for line in rows.splitlines()[1:]]
+        assert "https://verbatim.example.org/v/t/page?q=sanctions#u0" in links
+        assert all(link.startswith("https://verbatim.example.org/v/t/") for link in links)
+    finally:
+        app.extensions["verbatim"].close()
+
+
+def test_the_base_url_setting_is_validated():
+    from settings import public_base_url
+
+    assert Settings.from_env({"VERBATIM_BASE_URL": "https://news.example.org/"}).base_url == "https://news.example.org"
+    assert Settings.from_env({}).base_url is None
+    for bad in ("news.example.org", "javascript:alert(1)", "https://x.org/?a=1"):
+        with pytest.raises(ValueError):
+            public_base_url(bad)
+    result = subprocess.run(
+        [*manage("serve", "--base-url", "ftp://x")], capture_output=True, text=True, timeout=60, cwd=REPO
+    )
+    assert result.returncode == 2 and "--base-url" in result.stderr

@@ -175,7 +175,21 @@ def _http_error(error: HTTPException) -> Any:
 
 
 def _index_missing(error: IndexMissing) -> Any:
-    return error_response(503, str(error), title="No index yet", index_dir=error.path)
+    log.warning("%s", error)  # the path is for whoever runs the server, not for the page
+    message = "There is no search index yet: build one with `python manage.py reindex PATH…`."
+    return error_response(503, message, title="No index yet", no_index=True)
+
+
+def public_source(source: str) -> str:
+    """A transcript's `source` fit for a response: the original URL, or the file's name (no server path)."""
+    return source if is_web_url(source) else source_name(source)
+
+
+def absolute_url(relative: str) -> str:
+    """A link for output read outside this page (CSV, OpenAPI): the configured base URL in front,
+    else the relative link as it is; never built from the request's Host header."""
+    base = current_app.config["VERBATIM_SETTINGS"].base_url
+    return f"{base}{relative}" if base else relative
 
 
 def _unexpected_error(error: Exception) -> Any:

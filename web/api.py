@@ -15,7 +15,7 @@ from flask import Blueprint, Response, jsonify, request, stream_with_context, ur
 from index.dates import format_partial
 from search.errors import BadQuery, NotFound, SemanticUnavailable
 from search.types import FACET_NAMES, Hit, SearchRequest
-from web import current_engine
+from web import absolute_url, current_engine, public_source
 from web.modes import public_message
 from web.openapi import openapi_document
 from web.trend import year_trend
@@ -71,7 +71,9 @@ def transcript(transcript_id: str) -> Any:
         document = current_engine().get_transcript(transcript_id)
     except NotFound:
         raise NotFound(f"no transcript with id {transcript_id!r}") from None
-    return jsonify(document.to_dict())
+    body = document.to_dict()
+    body["source"] = public_source(document.source)  # a file name or the page's URL, never a server path
+    return jsonify(body)
 
 
 @bp.get("/trend")
@@ -107,7 +109,7 @@ def similar(utterance_id: str) -> Any:
 @bp.get("/openapi.json")
 def openapi() -> Any:
     """The OpenAPI 3.1 description of this API."""
-    return jsonify(openapi_document(request.host_url.rstrip("/")))
+    return jsonify(openapi_document(absolute_url("/")))
 
 
 @bp.route("/", defaults={"rest": ""})
@@ -147,9 +149,7 @@ def _csv_response(search_request: SearchRequest) -> Response:
 
 
 def _csv_row(hit: Hit, text: str, q: str) -> list[str]:
-    link = url_for(
-        "pages.transcript", transcript_id=hit.transcript_id, q=q or None, _anchor=f"u{hit.seq}", _external=True
-    )
+    link = absolute_url(url_for("pages.transcript", transcript_id=hit.transcript_id, q=q or None, _anchor=f"u{hit.seq}"))
     return [hit.id, format_partial(hit.date, hit.date_precision), hit.speaker, hit.role, hit.title, hit.place, text, link]
 
 
