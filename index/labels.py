@@ -48,6 +48,12 @@ GENERIC_WORDS = frozenset(
     "question questions remark remarks reply response comment answer voice voices audience "
     "participant participants operator".split()
 )
+# First words of a label that is a voice, not a person, beyond GENERIC_WORDS ("Journalists’ question",
+# "Voice from the audience", "Interpreter"); not used to find labels, only to classify them.
+ANONYMOUS_WORDS = GENERIC_WORDS | frozenset(
+    """journalists journalists’ journalists' interpreter translator unidentified unknown
+    man woman boy girl child children pupils students crowd chorus together all someone""".split()
+)
 # Job titles: the name starts after the last of these ("Gazprom CEO Alexei Miller").
 ROLE_WORDS = frozenset(
     """president vice-president minister ceo cfo chairman chairwoman chairperson chair co-chair
@@ -95,6 +101,11 @@ class Label:
 
     core: str
     notes: tuple[str, ...]
+
+
+def label_text(label: Label) -> str:
+    """The label as written, notes included, without its colon: `Vladimir Putin (retranslated)`."""
+    return " ".join([label.core, *(f"({note})" for note in label.notes)])
 
 
 def _bare(token: str) -> str:
@@ -374,3 +385,26 @@ def best_form(forms: Sequence[str]) -> str:
     """The best-written of several spellings of one name: most spaced (`Vladimir Putin` over
     `VladimirPutin`), then least shouted, then first seen."""
     return min(forms, key=lambda form: (-form.count(" "), sum(_is_shouted(w) for w in form.split())))
+
+
+def _given_name_only(words: Sequence[str]) -> bool:
+    """One capitalised word that is not a title: a first name (`Dmitry`)."""
+    return len(words) == 1 and is_capitalised(words[0]) and _bare(words[0]).lower() not in ROLE_WORDS
+
+
+def is_anonymous(core: str) -> bool:
+    """Whether a label stands for a voice rather than a person we can name: `Question`, `Remark`,
+    `Question from Izhevsk`, `Call centre operator`, `Journalist`, `Dmitry, Moscow` (a caller
+    known by a first name and a town). Such turns keep their label but have no speaker."""
+    words = [w for w in (_bare(t) for t in core.split()) if w]
+    if not words:
+        return True
+    folded = [w.lower() for w in words]
+    if folded[0] in ANONYMOUS_WORDS:
+        return True
+    head, comma, tail = core.partition(",")
+    if comma and _given_name_only(head.split()) and not has_role_word(tail):
+        return True  # "Dmitry, Moscow": a first name and a place
+    titled = [w for w in folded if w in ROLE_WORDS]
+    # No proper name after the first word: "Call centre operator", "Cosmonaut", "Female journalist".
+    return bool(titled) and all(not is_capitalised(w) or w.lower() in ROLE_WORDS for w in words[1:])
