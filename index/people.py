@@ -19,15 +19,20 @@ A user fixes the grouping with an alias file (`aliases.toml` in the corpus or th
 
 from __future__ import annotations
 
+import json
 import tomllib
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from index import labels as lb
 from index.errors import TranscriptParseError
 from index.roles import edit_distance
+
+if TYPE_CHECKING:
+    from whoosh.reading import IndexReader
 
 ALIAS_FILE = "aliases.toml"
 # Given names this short differ by a letter from too many others (`Yan` / `Yana`, `Ivan` / `Iван`).
@@ -271,3 +276,60 @@ def short_forms(names: Iterable[str]) -> dict[str, str]:
         if len(matches) == 1:
             found[name] = matches.pop()
     return found
+
+
+# --- the corpus-wide pass at reindex time -------------------------------------------------------
+#
+# Each utterance document keeps the name its transcript resolved (`speaker_name`) and the canonical
+# name of its person (`facet_speaker`, what facets, filters and hits read). After a reindex has
+# written its changes, and before the generation is published, the alias table is recomputed from
+# every name in the new generation (plus the alias file) and saved beside it (PEOPLE_FILE); the
+# files whose documents carry a canonical name the new table disagrees with are written again.
+# Incremental reindexing so stays correct: a new spelling, a deleted file or an edited alias file
+# changes exactly the documents whose person it changes.
+
+PEOPLE_FILE = "people.json"
+
+
+def speaker_turns(reader: "IndexReader") -> dict[str, int]:
+    """{name as its transcript resolved it: live utterances} over the whole index."""
+    turns: dict[str, int] = {}
+    if "speaker_name" not in reader.indexed_field_names():
+        return turns
+    for term in reader.lexicon("speaker_name"):
+        count = sum(1 for _ in reader.postings("speaker_name", term).all_ids())
+        if count:
+            turns[term.decode("utf-8")] = count
+    return turns
+
+
+def stale_sources(reader: "IndexReader", table: Mapping[str, str]) -> set[str]:
+    """Sources (files) holding a document whose canonical speaker is not what `table` says."""
+    stale: set[str] = set()
+    if "speaker_name" not in reader.indexed_field_names():
+        return stale
+    column = reader.column_reader("facet_speaker")
+    for term in reader.lexicon("speaker_name"):
+        name = term.decode("utf-8")
+        expected = table.get(name, name)
+        for docnum in reader.postings("speaker_name", term).all_ids():
+            if column[docnum] != expected:
+                stale.add(reader.stored_fields(docnum)["source"])
+    return stale
+
+
+def write_table(folder: Path, table: Mapping[str, str]) -> None:
+    """Save the alias table (only names that map elsewhere) beside an index generation."""
+    merged = {name: canonical for name, canonical in sorted(table.items()) if name != canonical}
+    (Path(folder) / PEOPLE_FILE).write_text(json.dumps({"aliases": merged}, ensure_ascii=False, indent=1), "utf-8")
+
+
+def read_table(folder: Path) -> dict[str, str]:
+    """The alias table saved beside a generation ({} if none): variant → canonical name."""
+    path = Path(folder) / PEOPLE_FILE
+    try:
+        data = json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
+    aliases = data.get("aliases") if isinstance(data, dict) else None
+    return {str(k): str(v) for k, v in aliases.items()} if isinstance(aliases, dict) else {}
