@@ -273,6 +273,7 @@ def test_hit_fields_and_snippet(engine: Engine) -> None:
         "transcript_id": "t-kerry",
         "seq": 2,
         "speaker": "John Kerry",
+        "label": "",
         "role": "US Secretary of State",
         "kind": "speech",
         "date": "2013-05-07",

@@ -76,7 +76,11 @@ _HIT = {
         "id": {"type": "string", "examples": ["kremlin-17890:9"]},
         "transcript_id": {"type": "string"},
         "seq": {"type": "integer"},
-        "speaker": {"type": "string"},
+        "speaker": {
+            "type": ["string", "null"],
+            "description": "The canonical person; null for an anonymous turn (Question, Remark), \"\" for narration.",
+        },
+        "label": {"type": "string", "description": "The speaker label as written on the page; \"\" if none."},
         "role": {"type": "string"},
         "kind": {"type": "string", "enum": ["speech", "address", "narration"]},
         "date": {"type": "string", "description": "As written: 2013-05-07, or a partial date such as 2011 or 2011-09."},
@@ -125,10 +129,11 @@ _UTTERANCE = {
         "id": {"type": "string"},
         "transcript_id": {"type": "string"},
         "seq": {"type": "integer"},
-        "speaker": {"type": "string"},
+        "speaker": {"type": ["string", "null"], "description": "null for an anonymous turn (Question, Remark)."},
         "role": {"type": "string"},
         "kind": {"type": "string"},
         "text": {"type": "string"},
+        "label": {"type": "string", "description": "The speaker label as written on the page."},
     },
 }
 _TRANSCRIPT = {
