@@ -293,7 +293,7 @@ def persons_names(persons: Iterable[str]) -> list[str]:
 def _known_suffix(words: Sequence[str], known: set[str]) -> int | None:
     """Start of the longest proper suffix of `words` that is a name seen elsewhere in the document
     (`Vladimir Putin` in `President of Russia Vladimir Putin`); a suffix with a job title is not a name."""
-    for start in range(1, len(words)):
+    for start in range(1, len(words) - 1):  # a one-word suffix (`Putin`) is not enough to go on
         suffix = words[start:]
         if any(_bare(w).lower() in ROLE_WORDS for w in suffix) or not any(is_capitalised(w) for w in suffix):
             continue
@@ -332,18 +332,60 @@ def _name_start(words: Sequence[str]) -> int:
 
 
 def _ruler_of(words: Sequence[str]) -> tuple[Sequence[str], list[str]] | None:
-    """`King Abdullah II of Jordan` → (`Abdullah II`, `King of Jordan`): a title, a name, `of` a place."""
+    """`King Abdullah II of Jordan` → (`Abdullah II`, `King of Jordan`); `Patriarch Kirill of Moscow and
+    All Russia` → (`Patriarch Kirill`, `Patriarch of Moscow and All Russia`): a title, a name, `of` a place.
+    A one-word name keeps its title, which is how such a person is named."""
     if "of" not in words:
         return None
-    of = len(words) - 1 - list(reversed(words)).index("of")
+    titles = [i for i in range(len(words)) if _bare(words[i]).lower() in ROLE_WORDS]
+    if not titles:
+        return None
+    title = titles[0]
+    if "of" not in words[title + 1 :]:
+        return None
+    of = words.index("of", title + 1)
+    name = words[title + 1 : of]
     place = words[of + 1 :]
-    titles = [i for i in range(of) if _bare(words[i]).lower() in ROLE_WORDS]
-    if not titles or not 1 <= len(place) <= 3 or not all(is_capitalised(w) for w in place):
+    if not name or any(not is_capitalised(w) or _bare(w).lower() in ROLE_WORDS for w in name) or titles[-1] > title:
         return None
-    name = words[titles[-1] + 1 : of]
-    if not name or not all(is_capitalised(w) for w in name) or any(_bare(w).lower() in ROLE_WORDS for w in name):
+    if not place or not is_capitalised(place[-1]) or len(place) > 6:
         return None
-    return name, [*words[: titles[-1] + 1], *words[of:]]
+    if any(not is_capitalised(w) and _bare(w).lower() not in {"and", "the", "of"} for w in place):
+        return None
+    if len(name) == 1:
+        return [*words[: title + 1], *name], [*words[: title + 1], *words[of:]]
+    return name, [*words[: title + 1], *words[of:]]
+
+
+def _job_first(head: str, tail: str) -> bool:
+    """`Construction, Housing and Utilities Minister Mikhail Men`: the comma lists the areas of a job
+    written before the name, it does not end a name. True when the part after the comma is capitalised
+    words, then a title, then only the name."""
+    words = [_bare(w) for w in tail.split() if _bare(w)]
+    titled = [i for i, w in enumerate(words) if w.lower() in ROLE_WORDS]
+    if len(head.split()) != 1 or not titled:
+        return False
+    last = titled[-1]
+    name = words[last + 1 :]
+    before = words[:last]
+    return (
+        1 <= len(name) <= 3
+        and all(is_capitalised(w) and w.lower() not in ROLE_WORDS for w in name)
+        and all(is_capitalised(w) or w.lower() in {"and", "&"} for w in before)
+    )
+
+
+def _is_place(text: str) -> bool:
+    """A description that is a town or region, not a job or an outlet (`Moscow`, `Kazan`,
+    `Perm Territory`): capitalised words, no title, no organisation word, no acronym."""
+    words = [_bare(w) for w in text.split() if _bare(w)]
+    return bool(words) and all(
+        is_capitalised(w)
+        and w.lower() not in ROLE_WORDS
+        and (w.lower() not in ORG_WORDS or w.lower() in PLACE_WORDS)
+        and not (len(w) > 1 and w.isupper())
+        for w in words
+    )
 
 
 def split_role(core: str, known: set[str]) -> tuple[str, str]:
@@ -360,9 +402,14 @@ def split_role(core: str, known: set[str]) -> tuple[str, str]:
     if _bare(words[0]).lower() in GENERIC_WORDS:
         return name_role(words, ())
     head, comma, tail = core.partition(",")
-    if comma and 1 <= len(head.split()) <= 4 and all(
-        _name_like(w) and _bare(w).lower() not in ROLE_WORDS for w in head.split()
+    if (
+        comma
+        and 1 <= len(head.split()) <= 4
+        and all(_name_like(w) and _bare(w).lower() not in ROLE_WORDS for w in head.split())
+        and not _job_first(head, tail)
     ):
+        if _is_place(tail):
+            return name_role(head.split(), ())  # "Ivan Petrov, Kazan": a place, not a job
         return name_role(head.split(), tail.split())  # "Alexei Kudrin, Chairman of the Accounts Chamber"
     if not is_capitalised(words[-1]):
         return name_role(words, ())  # no name at all: "Call centre operator"

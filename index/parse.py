@@ -172,7 +172,7 @@ def resolve_speakers(
         best[key] = name
     turns = Counter(best[lb.name_key(name)] for (name, _), anon in zip(split, anonymous) if not anon)
     person = people.alias_table(turns)
-    for short, full in people.short_forms(turns).items():
+    for short, full in people.short_forms(sorted(set(person.values()))).items():
         person[short] = person.get(full, full)
     person_role: dict[str, str] = {}
     for key, name in best.items():
