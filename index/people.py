@@ -20,6 +20,7 @@ A user fixes the grouping with an alias file (`aliases.toml` in the corpus or th
 from __future__ import annotations
 
 import json
+import re
 import tomllib
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
@@ -47,10 +48,15 @@ def fold(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
+# Russian ё is written `yo` or `e` (`Dyomin` / `Demin`, `Semyonov` / `Semenov`, `Krikalyov` / `Krikalev`).
+_YO = re.compile(r"(?<=[bcdfghjklmnpqrstvwxz])yo")
+
+
 def name_parts(name: str) -> list[str]:
-    """Words of a name, camel case and initials split: `V.Putin` → [`v`, `putin`], folded."""
+    """Words of a name, camel case and initials split, folded: `V.Putin` → [`v`, `putin`],
+    `Sergei Dyomin` → [`sergei`, `demin`]."""
     spaced = lb.camel_split(name).replace(".", ". ")
-    return [fold(part).strip(".,") for part in spaced.split() if part.strip(".,")]
+    return [_YO.sub("e", fold(part).strip(".,")) for part in spaced.split() if part.strip(".,")]
 
 
 def _is_initial(part: str) -> bool:
