@@ -326,3 +326,17 @@ def test_reindex_merges_spellings_across_files_and_keeps_them_right_incrementall
     (index_dir / "aliases.toml").write_text('[apart]\n"Sergei Chemezov" = ["Sergey Chemezov"]\n', encoding="utf-8")
     reindex(index_dir, [corpus])
     assert _facet_speakers(index_dir) == {"Sergei Chemezov": 3, "Sergey Chemezov": 2}
+
+
+def test_jsonl_speaker_is_the_label_and_anonymous_voices_have_no_speaker() -> None:
+    from index.parse import parse_jsonl
+
+    lines = [
+        {"transcript_id": "t", "title": "T", "date": "2013-05-07", "speaker": "Alexander Novak", "role": "Energy Minister", "text": "Oil."},
+        {"transcript_id": "t", "speaker": "Question", "text": "Why?"},
+    ]
+    (transcript,) = parse_jsonl("\n".join(json.dumps(line) for line in lines), source="t.jsonl")
+    assert [(u.label, u.speaker, u.role) for u in transcript.utterances] == [
+        ("Alexander Novak", "Alexander Novak", "Minister of Energy"),
+        ("Question", None, ""),
+    ]
