@@ -87,7 +87,7 @@ ORG_WORDS = frozenset(
 PLACE_WORDS = frozenset("region territory republic district oblast krai okrug city town village province".split())
 
 _NOTE = re.compile(r"\s*\(([^()]*)\)\s*$")
-_ALLOWED_PERIOD = re.compile(r"(?:\b[A-Z]\.|\w\.(?=\w)|\b(?:St|Jr|Sr|Dr|Mr|Mrs|Ms)\.)")
+_ALLOWED_PERIOD = re.compile(r"(?:\b[A-Z]\.|\w\.(?=\w)|\b(?:St|Jr|Sr|Dr|Mr|Mrs|Ms)\.|\bNo\.(?=\s*\d))")
 _FORBIDDEN = re.compile(r"[?!;\"“”«»…<>*=\[\]{}|/\\]|\.\.")
 _CAMEL = re.compile(r"(?<=[a-zа-яё])(?=[A-ZА-ЯЁ])")
 _ROMAN = re.compile(r"^[IVXLC]+$")
@@ -127,6 +127,15 @@ def is_capitalised(token: str) -> bool:
 def _name_like(token: str) -> bool:
     """A token that can be part of a person's name."""
     return is_capitalised(token) or _bare(token).lower() in PARTICLES
+
+
+def _job_described(words: Sequence[str]) -> bool:
+    """A description after a name that opens with a job (`senior researcher at …`, `a teacher of …`,
+    `head of …`): long ones are labels too, however many lower-case words they have."""
+    opening = [w.lower() for w in words[:4] if w]
+    if opening and opening[0] in {"a", "an", "the"}:
+        opening = opening[1:]
+    return any(w in ROLE_WORDS for w in opening[:3])
 
 
 def split_notes(prefix: str) -> Label:
@@ -186,11 +195,11 @@ def looks_like_label(core: str) -> bool:
         # "Valeriya Korableva, reporter at Channel One": a name, then a short description
         tail_words = [_bare(w) for w in tail.split()]
         lower = [w for w in tail_words if w and not is_capitalised(w) and w.lower() not in FUNCTION_WORDS]
-        return (
-            len(tail_words) <= 12
-            and len(lower) <= 3
-            and not any(w.lower() in ROLE_WORDS for w in head.split())
-        )
+        if any(w.lower() in ROLE_WORDS for w in head.split()):
+            return False
+        if _job_described(tail_words):
+            return True  # "Ivan Petrov, head of the regional branch of … and member of the Public Chamber"
+        return len(tail_words) <= 12 and len(lower) <= 3
     if not is_capitalised(words[-1]) and folded[-1] not in ROLE_WORDS:
         return False
     if len(words) == 1:

@@ -340,3 +340,32 @@ def test_jsonl_speaker_is_the_label_and_anonymous_voices_have_no_speaker() -> No
         ("Alexander Novak", "Alexander Novak", "Minister of Energy"),
         ("Question", None, ""),
     ]
+
+
+@pytest.mark.parametrize(
+    ("line", "name"),
+    [
+        ("Tatyana Remezova, teacher of Russian language and literature at School No. 5 in Vladivostok: Hello.", "Tatyana Remezova"),
+        (
+            "Ivan Petrov, head of the regional branch of the People’s Front in Tver Region and member of the Public Chamber: Hi.",
+            "Ivan Petrov",
+        ),
+        ("Oleg Smirnov, a senior researcher at the laboratory of nuclear physics of the institute in Dubna: Yes.", "Oleg Smirnov"),
+    ],
+)
+def test_long_job_descriptions_after_the_name_are_labels(line: str, name: str) -> None:
+    matched = lb.match_label(line)
+    assert matched is not None
+    assert resolve_speakers([matched[0].core])[0][0] == name
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Vladimir Putin, first of all, thank you: Yes.",
+        "Sergei Ivanov, head of the Executive Office, said: We agree.",
+        "Moscow, the capital of the country with many problems and plans for the future: Yes.",
+    ],
+)
+def test_sentences_with_a_comma_are_not_labels(line: str) -> None:
+    assert lb.match_label(line) is None
