@@ -209,7 +209,7 @@ def speakers_command(settings: Settings, query: str, show_aliases: bool, as_json
     import json
 
     from index.errors import IndexMissing
-    from index.writer import current_generation_dir
+    from index.generations import current_generation_dir
     from search.people import people_of
 
     try:

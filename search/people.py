@@ -9,6 +9,7 @@ reindex saved beside it; cached per generation, so a reindex is seen on the next
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import difflib
 import math
@@ -16,7 +17,7 @@ import re
 import threading
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,10 +26,11 @@ from whoosh import index as whoosh_index
 
 from index import labels as lb
 from index.analysis import STOP_WORDS
-from index.errors import BadQuery
+from search.errors import BadQuery
 from index.models import SPEECH
 from index.people import fold, name_parts, read_table, same_person
 from index.schema import FACET_BY_NAME, MULTI_VALUE_SEPARATOR
+from search.types import SearchRequest
 
 SPEAKER = FACET_BY_NAME["speaker"].field
 ROLE = FACET_BY_NAME["role"].field
@@ -247,7 +249,9 @@ class People:
         exact = [p for p in self.people.values() if any(lb.name_key(a) == key for a in p.aliases)]
         if len(exact) == 1:
             return exact[0].name
-        found = exact or self.matching(text)
+        found = exact or self.matching(text) or [
+            p for p in self.people.values() if any(same_person(text, n) for n in (p.name, *p.aliases))
+        ]  # "Dmitri Medvedev": another spelling of one person
         if len(found) == 1:
             return found[0].name
         if found:
@@ -258,10 +262,25 @@ class People:
             raise SpeakerNotFound(
                 f"{text!r} is an anonymous turn, not a person: search label:{text.split()[0].lower()} instead"
             )
-        names = [*self.people, *(a for p in self.people.values() for a in p.aliases)]
-        close = difflib.get_close_matches(text, names, n=5, cutoff=0.5)
+        close = self.closest(text)
         hint = f"; closest: {', '.join(close)}" if close else ""
         raise SpeakerNotFound(f"no speaker named {text!r}{hint}")
+
+    def closest(self, text: str, limit: int = 5) -> list[str]:
+        """Names like `text`: whole-name look-alikes, then people with a word like one of its words."""
+        names = [*self.people, *(a for p in self.people.values() for a in p.aliases)]
+        found = difflib.get_close_matches(text, names, n=limit, cutoff=0.6)
+        words = _words(text)
+        by_turns = sorted(self.people.values(), key=lambda p: -p.turns)
+        for person in by_turns:
+            if len(found) >= limit:
+                break
+            have = _words(person.name)
+            if person.name not in found and any(
+                difflib.SequenceMatcher(None, w, h).ratio() >= 0.7 for w in words for h in have if len(w) >= 3
+            ):
+                found.append(person.name)
+        return found
 
     def resolve_all(self, values: Iterable[str]) -> tuple[str, ...]:
         """Each speaker filter value resolved (duplicates dropped, order kept)."""
@@ -341,3 +360,14 @@ def people_of(generation: Path) -> People:
                 del _CACHE[stale]
             cached = _CACHE[generation] = People(generation)
         return cached
+
+
+def resolve_request(request: SearchRequest, generation: Path, known: Callable[[str], bool]) -> SearchRequest:
+    """`request` with each speaker filter value that is not a speaker as indexed (`known`) resolved
+    to the one person it names (`Putin` → `Vladimir Putin`); raises AmbiguousSpeaker / SpeakerNotFound."""
+    values = request.filters.get("speaker", ())
+    if not values or all(known(value) for value in values):
+        return request
+    people = people_of(generation)
+    resolved = tuple(dict.fromkeys(value if known(value) else people.resolve(value) for value in values))
+    return dataclasses.replace(request, filters={**request.filters, "speaker": resolved})

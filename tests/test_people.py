@@ -23,7 +23,7 @@ from index.people import (
 )
 from index.reindex import reindex
 from index.roles import edit_distance, fix_typo, normalise_role, role_key
-from index.writer import current_generation_dir
+from index.generations import current_generation_dir
 
 # --- anonymous turns ---------------------------------------------------------------------------
 

@@ -15,7 +15,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from index.reindex import reindex
 from web import create_app
-from web.settings import Settings
+from settings import Settings
 
 pytestmark = pytest.mark.browser
 

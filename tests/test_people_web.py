@@ -14,11 +14,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from index.reindex import reindex
-from index.writer import current_generation_dir
+from index.generations import current_generation_dir
 from manage import cli
 from search.people import AmbiguousSpeaker, SpeakerNotFound, log_likelihood, people_of, slugify
 from web import create_app
-from web.settings import Settings
+from settings import Settings
 
 PAGES = {
     "a": (
@@ -156,3 +156,26 @@ def test_keyness_and_slugs() -> None:
     assert log_likelihood(20, 5, 100, 100) > log_likelihood(15, 10, 100, 100) > 0
     assert slugify("Patrick Pouyanné") == "patrick-pouyanne"
     assert slugify("Abdel Fattah el-Sisi") == "abdel-fattah-el-sisi"
+
+
+def test_speaker_filter_resolves_in_the_api(client: FlaskClient) -> None:
+    data = client.get("/api/search?q=oil&speaker=Putin").get_json()
+    assert data["total"] == 4 and {hit["speaker"] for hit in data["hits"]} == {"Vladimir Putin"}
+    ambiguous = client.get("/api/search?q=&speaker=Ivanov")
+    assert ambiguous.status_code == 400
+    assert "Sergei Ivanov" in ambiguous.get_json()["error"] and "Viktor Ivanov" in ambiguous.get_json()["error"]
+    unknown = client.get("/api/search?q=&speaker=Alexandr+Novack")
+    assert unknown.status_code == 400 and "closest: Alexander Novak" in unknown.get_json()["error"]
+    csv = client.get("/api/search?q=oil&speaker=Putin&format=csv")
+    assert csv.status_code == 200 and csv.get_data(as_text=True).count("Vladimir Putin") == 4
+    assert client.get("/api/search?q=&speaker=Ivanov&format=csv").status_code == 400
+    page = client.get("/?speaker=Ivanov")
+    assert page.status_code == 400 and "fits 2 people" in page.get_data(as_text=True)
+
+
+def test_speaker_filter_resolves_in_the_cli(index_dir: Path) -> None:
+    runner = CliRunner()
+    ok = runner.invoke(cli, ["--index", str(index_dir), "search", "oil", "--speaker", "Putin", "--json"])
+    assert ok.exit_code == 0 and json.loads(ok.output)["total"] == 4
+    ambiguous = runner.invoke(cli, ["--index", str(index_dir), "search", "", "--speaker", "Ivanov"])
+    assert ambiguous.exit_code == 2 and "fits 2 people" in ambiguous.output

@@ -7,8 +7,8 @@ from typing import Any
 
 from flask import Blueprint, abort, render_template, request
 
-from index.errors import BadQuery
-from index.writer import current_generation_dir
+from search.errors import BadQuery
+from index.generations import current_generation_dir
 from search.people import People, Person, people_of
 from search.types import SearchRequest
 from web import current_engine
