@@ -23,6 +23,8 @@ LOWER_INSIDE = frozenset("of the and for on in to at with from by a an".split())
 # that cannot be restored from "Federation Council Speaker".
 _REORDERED_TITLES = frozenset({"minister"})
 _REPUBLIC_OF = re.compile(r"\bof the (?:(?:[A-Z][\w’'-]+) )?Republic of (?=[A-Z])")
+# "Governor of the Tula Region" is written as often without the article: drop it before a region.
+_THE_REGION = re.compile(r"\bof the ((?:[A-Z][\w’'-]+ ){1,3}(?:Region|Territory|Oblast|Krai|Okrug|District)\b)")
 _IN_CHIEF = re.compile(r"\b(\w+)[ -]in[ -]chief\b", re.IGNORECASE)
 _CAPITAL_S = re.compile(r"(?<=\w)([’'])S\b")
 _MIN_TYPO_LENGTH = 6
@@ -108,6 +110,31 @@ def _reorder(words: list[str]) -> list[str]:
     return words
 
 
+_ADJECTIVE_ENDINGS = ("al", "an", "ese", "ish", "ic")
+
+
+def _reorder_org(words: list[str]) -> list[str]:
+    """`Gazprom CEO` → `CEO of Gazprom`, `Krasnoyarsk Territory Governor` → `Governor of Krasnoyarsk
+    Territory`: a title after one proper name (or a place ending in Region, Territory…), nothing after.
+
+    Longer organisation names are left alone: they usually need an article (`Speaker of the
+    Federation Council`) that cannot be told from `Federation Council Speaker`."""
+    titled = [i for i, w in enumerate(words) if w.lower() in lb.ROLE_WORDS]
+    if not titled or titled[0] == 0:
+        return words
+    start = titled[0]
+    prefix, title = words[:start], words[start:]
+    if any(w.lower() in {"of", "for", "at", "and"} or not (w[:1].isupper() or w.lower() == "in") for w in title):
+        return words
+    if not all(w[:1].isupper() and w.lower() not in lb.ROLE_WORDS | TITLE_MODIFIERS for w in prefix):
+        return words
+    place = len(prefix) in (2, 3) and prefix[-1].lower() in lb.PLACE_WORDS
+    proper = len(prefix) == 1 and not prefix[0].lower().endswith(_ADJECTIVE_ENDINGS)
+    if not (place or proper) or prefix[0].lower() in NOT_AREAS:
+        return words
+    return [*title, "of", *prefix]
+
+
 def normalise_role(role: str) -> str:
     """One spelling per job: word order, `the Republic of`, case, `in Chief` and one-letter typos."""
     text = " ".join(role.split()).strip(" ,")
@@ -117,9 +144,11 @@ def normalise_role(role: str) -> str:
     text = _IN_CHIEF.sub(lambda m: f"{m.group(1)}-in-Chief", text)
     words = [fix_typo(w.rstrip(",")) + ("," if w.endswith(",") else "") for w in text.split()]
     words = _reorder(_fix_case(words))
+    if words and "minister" not in {w.lower() for w in words}:
+        words = _reorder_org(words)
     text = " ".join(words)
     text = _REPUBLIC_OF.sub("of ", text)
-    return text
+    return _THE_REGION.sub(r"of \1", text)
 
 
 def role_key(role: str) -> str:

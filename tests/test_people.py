@@ -263,6 +263,14 @@ def test_bad_alias_file_names_file_and_line() -> None:
         ("Head of the Interior Ministry Regional Office", "Head of the Interior Ministry Regional Office"),
         ("Former Prime Minister of Japan", "Former Prime Minister of Japan"),
         ("Direct line programme host", "Direct line programme host"),
+        ("Gazprom CEO", "CEO of Gazprom"),
+        ("Rostec Director General", "Director General of Rostec"),
+        ("Krasnoyarsk Territory Governor", "Governor of Krasnoyarsk Territory"),
+        ("Governor of the Tula Region", "Governor of Tula Region"),
+        ("Moscow Mayor", "Mayor of Moscow"),
+        ("Presidential Aide", "Presidential Aide"),  # an adjective, not an organisation
+        ("Federation Council Speaker", "Federation Council Speaker"),  # would need an article
+        ("Sberbank CEO and Chairman of the Management Board", "Sberbank CEO and Chairman of the Management Board"),
     ],
 )
 def test_role_normalisation(written: str, normal: str) -> None:
