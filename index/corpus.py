@@ -29,7 +29,7 @@ from typing import Any
 from index.dates import DAY, parse_partial_date
 from index.layout import ELISION_MARK, parse_date
 from index.errors import TranscriptParseError
-from index.labels import is_anonymous
+from index.labels import is_generic_voice
 from index.models import NARRATION, SPEECH, Transcript, Utterance
 from index.records import Record, Records
 from index.roles import normalise_role
@@ -319,7 +319,7 @@ def build_transcript(tid: str, draft: Draft, *, source: str, facets: tuple[str, 
         Utterance(
             id=f"{tid}:{seq}", transcript_id=tid, seq=seq, role=normalise_role(role),
             # The corpus's speaker is the label; a voice (`Question`, `Audience`) is nobody.
-            speaker=None if speaker and is_anonymous(speaker) else speaker, label=speaker,
+            speaker=None if speaker and is_generic_voice(speaker) else speaker, label=speaker,
             kind=SPEECH if speaker else NARRATION, text=text,
         )
         for seq, (_order, _line, speaker, role, text) in enumerate(turns)

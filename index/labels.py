@@ -448,6 +448,12 @@ def _given_name_only(words: Sequence[str]) -> bool:
     return len(words) == 1 and is_capitalised(words[0]) and _bare(words[0]).lower() not in ROLE_WORDS
 
 
+def is_generic_voice(name: str) -> bool:
+    """A speaker name given by a corpus that is a voice, not a person (`Question`, `Audience member`)."""
+    words = [w for w in (_bare(t) for t in name.split()) if w]
+    return bool(words) and words[0].lower() in ANONYMOUS_WORDS
+
+
 def is_anonymous(core: str) -> bool:
     """Whether a label stands for a voice rather than a person we can name: `Question`, `Remark`,
     `Question from Izhevsk`, `Call centre operator`, `Journalist`, `Dmitry, Moscow` (a caller
