@@ -179,3 +179,9 @@ def test_speaker_filter_resolves_in_the_cli(index_dir: Path) -> None:
     assert ok.exit_code == 0 and json.loads(ok.output)["total"] == 4
     ambiguous = runner.invoke(cli, ["--index", str(index_dir), "search", "", "--speaker", "Ivanov"])
     assert ambiguous.exit_code == 2 and "fits 2 people" in ambiguous.output
+
+
+def test_transcript_page_shows_the_label_as_written_and_anonymous_turns(client: FlaskClient) -> None:
+    html = client.get("/t/a").get_data(as_text=True)
+    assert "Minister of Energy" in html and "(Energy Minister Alexander Novak)" in html
+    assert '<span class="speaker anonymous"' in html and "&lt;script&gt;" in html and "<script>alert" not in html
