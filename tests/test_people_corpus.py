@@ -16,7 +16,7 @@ from index.parse import iter_transcripts
 from index.people import alias_groups, alias_table
 from index.roles import role_key
 
-pytestmark = pytest.mark.corpus
+pytestmark = [pytest.mark.corpus, pytest.mark.slow]  # parses the whole corpus
 
 # Each group: spellings in the corpus (labels as written) that are one person, and the person.
 ONE_PERSON = {
