@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from index import labels as lb
-from index.models import SPEECH, Transcript
+from index.models import Transcript
 from index.parse import iter_transcripts
 from index.people import alias_groups, alias_table
 from index.roles import role_key
