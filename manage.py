@@ -55,7 +55,7 @@ def _parse_summary(transcript: object) -> list[str]:
     if transcript.meta:
         details.append(", ".join(f"{name}={value}" for name, value in transcript.meta.items()))
     lines = [f"{transcript.id}  {transcript.date_text}  {transcript.title}", "  " + " · ".join(details)]
-    turns = Counter((u.speaker, u.role, u.kind) for u in transcript.utterances)
+    turns = Counter((u.speaker if u.speaker is not None else f"[{u.label}]", u.role, u.kind) for u in transcript.utterances)
     for (speaker, role, kind), count in turns.most_common():
         who = f"{speaker} ({role})" if speaker and role else speaker or "(narration)"
         lines.append(f"    {who}: {count} {'turn' if count == 1 else 'turns'}{' [address]' if kind == 'address' else ''}")
@@ -327,7 +327,8 @@ def _echo_response(response: object) -> None:
     )
     first = (request.page - 1) * request.per_page
     for number, hit in enumerate(response.hits, start=first + 1):
-        who = ", ".join(part for part in (hit.speaker or "(narration)", hit.role) if part)
+        speaker = hit.speaker or (f"[{hit.label}]" if hit.label else "(narration)")  # [Question]: anonymous
+        who = ", ".join(part for part in (speaker, hit.role) if part)
         click.echo(f"\n{number}. {format_partial(hit.date, hit.date_precision)}  {who}  [{hit.id}]")
         where = f" — {hit.place}" if hit.place else ""
         click.echo(f"   {hit.title}{where}")

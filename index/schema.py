@@ -26,7 +26,7 @@ from index.models import Transcript, Utterance
 MULTI_VALUE_SEPARATOR = "\x1f"
 
 # Bump when the schema or analysis changes: `reindex` then rebuilds from scratch.
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 # Metadata facets an own corpus declares (DESIGN §6) are columns named META_FACET_PREFIX + name.
 META_FACET_PREFIX = "meta_"

@@ -185,3 +185,12 @@ def test_transcript_page_shows_the_label_as_written_and_anonymous_turns(client: 
     html = client.get("/t/a").get_data(as_text=True)
     assert "Minister of Energy" in html and "(Energy Minister Alexander Novak)" in html
     assert '<span class="speaker anonymous"' in html and "&lt;script&gt;" in html and "<script>alert" not in html
+
+
+def test_anonymous_turns_are_searchable_by_label(client: FlaskClient) -> None:
+    data = client.get("/api/search?q=label:question").get_json()
+    assert data["total"] == 1
+    (hit,) = data["hits"]
+    assert hit["speaker"] is None and hit["label"] == "Question" and hit["kind"] == "speech"
+    remark = client.get("/api/search?q=label:remark&facet_limit=0").get_json()
+    assert remark["total"] == 1 and remark["facets"]["speaker"] == []
