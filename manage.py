@@ -58,7 +58,7 @@ def _parse_summary(transcript: object) -> list[str]:
     if transcript.meta:
         details.append(", ".join(f"{name}={value}" for name, value in transcript.meta.items()))
     lines = [f"{transcript.id}  {transcript.date_text}  {transcript.title}", "  " + " · ".join(details)]
-    turns = Counter((u.speaker, u.role, u.kind) for u in transcript.utterances)
+    turns = Counter((u.speaker if u.speaker is not None else f"[{u.label}]", u.role, u.kind) for u in transcript.utterances)
     for (speaker, role, kind), count in turns.most_common():
         who = f"{speaker} ({role})" if speaker and role else speaker or "(narration)"
         lines.append(f"    {who}: {count} {'turn' if count == 1 else 'turns'}{' [address]' if kind == 'address' else ''}")
@@ -217,6 +217,40 @@ def stats_command(settings: Settings, as_json: bool) -> None:
     ):
         click.echo(f"{label + ':':<13} {value}" if len(label) > 11 else f"{label + ':':<13}{value}")
 
+
+@cli.command("speakers")
+@click.argument("query", required=False, default="")
+@click.option("--aliases", "show_aliases", is_flag=True, help="Also list each person's other spellings.")
+@click.option("--json", "as_json", is_flag=True, help="Print exactly the JSON of /api/speakers.")
+@click.pass_obj
+def speakers_command(settings: Settings, query: str, show_aliases: bool, as_json: bool) -> None:
+    """People A–Z with their turns, years and roles over time (QUERY: only names or aliases with these words)."""
+    import json
+
+    from index.errors import IndexMissing
+    from index.generations import current_generation_dir
+    from search.people import people_of
+
+    try:
+        people = people_of(current_generation_dir(settings.index_dir))
+    except IndexMissing as error:
+        raise click.UsageError(str(error)) from None
+    found = people.matching(query)
+    if as_json:
+        click.echo(json.dumps({"speakers": [p.to_dict() for p in found]}, indent=2, ensure_ascii=False))
+        return
+    for person in found:
+        roles = "; ".join(
+            f"{r.role} ({r.first.year}" + (f"–{r.last.year})" if r.last.year != r.first.year else ")") for r in person.roles
+        )
+        click.echo(f"{person.name}\t{person.turns}\t{person.years}" + (f"\t{roles}" if roles else ""))
+        if show_aliases and person.aliases:
+            click.echo("\t= " + ", ".join(person.aliases))
+    if not found:
+        click.echo(f"no speaker's name or alias contains {query!r}", err=True)
+        raise SystemExit(1)
+
+
 # --- fetch (index/fetch.py) ---
 
 
@@ -319,7 +353,8 @@ def _echo_response(response: object) -> None:
     )
     first = (request.page - 1) * request.per_page
     for number, hit in enumerate(response.hits, start=first + 1):
-        who = ", ".join(part for part in (hit.speaker or "(narration)", hit.role) if part)
+        speaker = hit.speaker or (f"[{hit.label}]" if hit.label else "(narration)")  # [Question]: anonymous
+        who = ", ".join(part for part in (speaker, hit.role) if part)
         click.echo(f"\n{number}. {format_partial(hit.date, hit.date_precision)}  {who}  [{hit.id}]")
         where = f" — {hit.place}" if hit.place else ""
         click.echo(f"   {hit.title}{where}")

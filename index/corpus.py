@@ -29,8 +29,10 @@ from typing import Any
 from index.dates import DAY, parse_partial_date
 from index.layout import ELISION_MARK, parse_date
 from index.errors import TranscriptParseError
+from index.labels import is_generic_voice
 from index.models import NARRATION, SPEECH, Transcript, Utterance
 from index.records import Record, Records
+from index.roles import normalise_role
 
 log = logging.getLogger(__name__)
 
@@ -315,7 +317,9 @@ def build_transcript(tid: str, draft: Draft, *, source: str, facets: tuple[str, 
     turns = sorted(draft.turns, key=lambda turn: (turn[0], turn[1]))
     utterances = tuple(
         Utterance(
-            id=f"{tid}:{seq}", transcript_id=tid, seq=seq, speaker=speaker, role=role,
+            id=f"{tid}:{seq}", transcript_id=tid, seq=seq, role=normalise_role(role),
+            # The corpus's speaker is the label; a voice (`Question`, `Audience`) is nobody.
+            speaker=None if speaker and is_generic_voice(speaker) else speaker, label=speaker,
             kind=SPEECH if speaker else NARRATION, text=text,
         )
         for seq, (_order, _line, speaker, role, text) in enumerate(turns)

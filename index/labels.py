@@ -48,6 +48,12 @@ GENERIC_WORDS = frozenset(
     "question questions remark remarks reply response comment answer voice voices audience "
     "participant participants operator".split()
 )
+# First words of a label that is a voice, not a person, beyond GENERIC_WORDS ("Journalists’ question",
+# "Voice from the audience", "Interpreter"); not used to find labels, only to classify them.
+ANONYMOUS_WORDS = GENERIC_WORDS | frozenset(
+    """journalists journalists’ journalists' interpreter translator unidentified unknown
+    man woman boy girl child children pupils students crowd chorus together all someone""".split()
+)
 # Job titles: the name starts after the last of these ("Gazprom CEO Alexei Miller").
 ROLE_WORDS = frozenset(
     """president vice-president minister ceo cfo chairman chairwoman chairperson chair co-chair
@@ -81,7 +87,7 @@ ORG_WORDS = frozenset(
 PLACE_WORDS = frozenset("region territory republic district oblast krai okrug city town village province".split())
 
 _NOTE = re.compile(r"\s*\(([^()]*)\)\s*$")
-_ALLOWED_PERIOD = re.compile(r"(?:\b[A-Z]\.|\w\.(?=\w)|\b(?:St|Jr|Sr|Dr|Mr|Mrs|Ms)\.)")
+_ALLOWED_PERIOD = re.compile(r"(?:\b[A-Z]\.|\w\.(?=\w)|\b(?:St|Jr|Sr|Dr|Mr|Mrs|Ms)\.|\bNo\.(?=\s*\d))")
 _FORBIDDEN = re.compile(r"[?!;\"“”«»…<>*=\[\]{}|/\\]|\.\.")
 _CAMEL = re.compile(r"(?<=[a-zа-яё])(?=[A-ZА-ЯЁ])")
 _ROMAN = re.compile(r"^[IVXLC]+$")
@@ -95,6 +101,11 @@ class Label:
 
     core: str
     notes: tuple[str, ...]
+
+
+def label_text(label: Label) -> str:
+    """The label as written, notes included, without its colon: `Vladimir Putin (retranslated)`."""
+    return " ".join([label.core, *(f"({note})" for note in label.notes)])
 
 
 def _bare(token: str) -> str:
@@ -116,6 +127,15 @@ def is_capitalised(token: str) -> bool:
 def _name_like(token: str) -> bool:
     """A token that can be part of a person's name."""
     return is_capitalised(token) or _bare(token).lower() in PARTICLES
+
+
+def _job_described(words: Sequence[str]) -> bool:
+    """A description after a name that opens with a job (`senior researcher at …`, `a teacher of …`,
+    `head of …`): long ones are labels too, however many lower-case words they have."""
+    opening = [w.lower() for w in words[:4] if w]
+    if opening and opening[0] in {"a", "an", "the"}:
+        opening = opening[1:]
+    return any(w in ROLE_WORDS for w in opening[:3])
 
 
 def split_notes(prefix: str) -> Label:
@@ -175,11 +195,11 @@ def looks_like_label(core: str) -> bool:
         # "Valeriya Korableva, reporter at Channel One": a name, then a short description
         tail_words = [_bare(w) for w in tail.split()]
         lower = [w for w in tail_words if w and not is_capitalised(w) and w.lower() not in FUNCTION_WORDS]
-        return (
-            len(tail_words) <= 12
-            and len(lower) <= 3
-            and not any(w.lower() in ROLE_WORDS for w in head.split())
-        )
+        if any(w.lower() in ROLE_WORDS for w in head.split()):
+            return False
+        if _job_described(tail_words):
+            return True  # "Ivan Petrov, head of the regional branch of … and member of the Public Chamber"
+        return len(tail_words) <= 12 and len(lower) <= 3
     if not is_capitalised(words[-1]) and folded[-1] not in ROLE_WORDS:
         return False
     if len(words) == 1:
@@ -282,7 +302,7 @@ def persons_names(persons: Iterable[str]) -> list[str]:
 def _known_suffix(words: Sequence[str], known: set[str]) -> int | None:
     """Start of the longest proper suffix of `words` that is a name seen elsewhere in the document
     (`Vladimir Putin` in `President of Russia Vladimir Putin`); a suffix with a job title is not a name."""
-    for start in range(1, len(words)):
+    for start in range(1, len(words) - 1):  # a one-word suffix (`Putin`) is not enough to go on
         suffix = words[start:]
         if any(_bare(w).lower() in ROLE_WORDS for w in suffix) or not any(is_capitalised(w) for w in suffix):
             continue
@@ -321,18 +341,60 @@ def _name_start(words: Sequence[str]) -> int:
 
 
 def _ruler_of(words: Sequence[str]) -> tuple[Sequence[str], list[str]] | None:
-    """`King Abdullah II of Jordan` → (`Abdullah II`, `King of Jordan`): a title, a name, `of` a place."""
+    """`King Abdullah II of Jordan` → (`Abdullah II`, `King of Jordan`); `Patriarch Kirill of Moscow and
+    All Russia` → (`Patriarch Kirill`, `Patriarch of Moscow and All Russia`): a title, a name, `of` a place.
+    A one-word name keeps its title, which is how such a person is named."""
     if "of" not in words:
         return None
-    of = len(words) - 1 - list(reversed(words)).index("of")
+    titles = [i for i in range(len(words)) if _bare(words[i]).lower() in ROLE_WORDS]
+    if not titles:
+        return None
+    title = titles[0]
+    if "of" not in words[title + 1 :]:
+        return None
+    of = words.index("of", title + 1)
+    name = words[title + 1 : of]
     place = words[of + 1 :]
-    titles = [i for i in range(of) if _bare(words[i]).lower() in ROLE_WORDS]
-    if not titles or not 1 <= len(place) <= 3 or not all(is_capitalised(w) for w in place):
+    if not name or any(not is_capitalised(w) or _bare(w).lower() in ROLE_WORDS for w in name) or titles[-1] > title:
         return None
-    name = words[titles[-1] + 1 : of]
-    if not name or not all(is_capitalised(w) for w in name) or any(_bare(w).lower() in ROLE_WORDS for w in name):
+    if not place or not is_capitalised(place[-1]) or len(place) > 6:
         return None
-    return name, [*words[: titles[-1] + 1], *words[of:]]
+    if any(not is_capitalised(w) and _bare(w).lower() not in {"and", "the", "of"} for w in place):
+        return None
+    if len(name) == 1:
+        return [*words[: title + 1], *name], [*words[: title + 1], *words[of:]]
+    return name, [*words[: title + 1], *words[of:]]
+
+
+def _job_first(head: str, tail: str) -> bool:
+    """`Construction, Housing and Utilities Minister Mikhail Men`: the comma lists the areas of a job
+    written before the name, it does not end a name. True when the part after the comma is capitalised
+    words, then a title, then only the name."""
+    words = [_bare(w) for w in tail.split() if _bare(w)]
+    titled = [i for i, w in enumerate(words) if w.lower() in ROLE_WORDS]
+    if len(head.split()) != 1 or not titled:
+        return False
+    last = titled[-1]
+    name = words[last + 1 :]
+    before = words[:last]
+    return (
+        1 <= len(name) <= 3
+        and all(is_capitalised(w) and w.lower() not in ROLE_WORDS for w in name)
+        and all(is_capitalised(w) or w.lower() in {"and", "&"} for w in before)
+    )
+
+
+def _is_place(text: str) -> bool:
+    """A description that is a town or region, not a job or an outlet (`Moscow`, `Kazan`,
+    `Perm Territory`): capitalised words, no title, no organisation word, no acronym."""
+    words = [_bare(w) for w in text.split() if _bare(w)]
+    return bool(words) and all(
+        is_capitalised(w)
+        and w.lower() not in ROLE_WORDS
+        and (w.lower() not in ORG_WORDS or w.lower() in PLACE_WORDS)
+        and not (len(w) > 1 and w.isupper())
+        for w in words
+    )
 
 
 def split_role(core: str, known: set[str]) -> tuple[str, str]:
@@ -349,9 +411,14 @@ def split_role(core: str, known: set[str]) -> tuple[str, str]:
     if _bare(words[0]).lower() in GENERIC_WORDS:
         return name_role(words, ())
     head, comma, tail = core.partition(",")
-    if comma and 1 <= len(head.split()) <= 4 and all(
-        _name_like(w) and _bare(w).lower() not in ROLE_WORDS for w in head.split()
+    if (
+        comma
+        and 1 <= len(head.split()) <= 4
+        and all(_name_like(w) and _bare(w).lower() not in ROLE_WORDS for w in head.split())
+        and not _job_first(head, tail)
     ):
+        if _is_place(tail):
+            return name_role(head.split(), ())  # "Ivan Petrov, Kazan": a place, not a job
         return name_role(head.split(), tail.split())  # "Alexei Kudrin, Chairman of the Accounts Chamber"
     if not is_capitalised(words[-1]):
         return name_role(words, ())  # no name at all: "Call centre operator"
@@ -374,3 +441,32 @@ def best_form(forms: Sequence[str]) -> str:
     """The best-written of several spellings of one name: most spaced (`Vladimir Putin` over
     `VladimirPutin`), then least shouted, then first seen."""
     return min(forms, key=lambda form: (-form.count(" "), sum(_is_shouted(w) for w in form.split())))
+
+
+def _given_name_only(words: Sequence[str]) -> bool:
+    """One capitalised word that is not a title: a first name (`Dmitry`)."""
+    return len(words) == 1 and is_capitalised(words[0]) and _bare(words[0]).lower() not in ROLE_WORDS
+
+
+def is_generic_voice(name: str) -> bool:
+    """A speaker name given by a corpus that is a voice, not a person (`Question`, `Audience member`)."""
+    words = [w for w in (_bare(t) for t in name.split()) if w]
+    return bool(words) and words[0].lower() in ANONYMOUS_WORDS
+
+
+def is_anonymous(core: str) -> bool:
+    """Whether a label stands for a voice rather than a person we can name: `Question`, `Remark`,
+    `Question from Izhevsk`, `Call centre operator`, `Journalist`, `Dmitry, Moscow` (a caller
+    known by a first name and a town). Such turns keep their label but have no speaker."""
+    words = [w for w in (_bare(t) for t in core.split()) if w]
+    if not words:
+        return True
+    folded = [w.lower() for w in words]
+    if folded[0] in ANONYMOUS_WORDS:
+        return True
+    head, comma, tail = core.partition(",")
+    if comma and _given_name_only(head.split()) and not has_role_word(tail):
+        return True  # "Dmitry, Moscow": a first name and a place
+    titled = [w for w in folded if w in ROLE_WORDS]
+    # No proper name after the first word: "Call centre operator", "Cosmonaut", "Female journalist".
+    return bool(titled) and all(not is_capitalised(w) or w.lower() in ROLE_WORDS for w in words[1:])

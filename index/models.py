@@ -17,15 +17,26 @@ KINDS = (SPEECH, ADDRESS, NARRATION)
 
 @dataclass(frozen=True)
 class Utterance:
-    """One speaker turn: a label and the paragraphs after it, the unit that is indexed."""
+    """One speaker turn: a label and the paragraphs after it, the unit that is indexed.
+
+    `label` is the label as written (without its colon; "" for narration and address), `speaker`
+    the canonical person it resolves to, None for an anonymous turn (`Question`, `Remark`: a
+    labelled speech with nobody to name) and "" for narration, `role` the normalised job title.
+    """
 
     id: str
     transcript_id: str
     seq: int
-    speaker: str
+    speaker: str | None
     role: str
     kind: str
     text: str
+    label: str = ""
+
+    @property
+    def anonymous(self) -> bool:
+        """A labelled turn of a voice that is not a person (`Question`, `Remark`)."""
+        return self.speaker is None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (DESIGN §1 field names)."""
@@ -37,6 +48,7 @@ class Utterance:
             "role": self.role,
             "kind": self.kind,
             "text": self.text,
+            "label": self.label,
         }
 
     @classmethod
@@ -50,6 +62,7 @@ class Utterance:
             role=data.get("role", ""),
             kind=data.get("kind", SPEECH),
             text=data["text"],
+            label=data.get("label", ""),
         )
 
 

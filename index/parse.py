@@ -14,6 +14,7 @@ from __future__ import annotations
 import codecs
 import logging
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +24,8 @@ from index import manifest as listed
 from index import html as page_html
 from index import labels as lb
 from index import layout
+from index import people
+from index import roles as rl
 from index.errors import TranscriptParseError
 from index.models import ADDRESS, NARRATION, SPEECH, Transcript, Utterance
 from index.reading import (
@@ -146,16 +149,23 @@ def _doc_phrases(texts: Iterable[str]) -> dict[str, str]:
     return phrases
 
 
+Resolved = tuple[str | None, str]  # (speaker, or None for an anonymous voice; normalised role)
+
+
 def resolve_speakers(
     cores: list[str], *, persons: Iterable[str] = (), context: Iterable[str] = ()
-) -> list[tuple[str, str]]:
-    """(speaker, role) per label core: one best-written name and one role per person in the document."""
+) -> list[Resolved]:
+    """(speaker, role) per label core: one best-written name and one role per person in the document;
+    spelling variants and short forms (`Putin`) of one person merged; None for anonymous voices."""
     persons = list(persons)
     known = {lb.name_key(core) for core in cores} | {lb.name_key(n) for n in lb.persons_names(persons)}
+    anonymous = [lb.is_anonymous(core) for core in cores]
     split = [lb.split_role(core, known) for core in cores]
     forms: dict[str, list[str]] = {}
     roles: dict[str, str] = {}
-    for name, role in split:
+    for (name, role), anon in zip(split, anonymous):
+        if anon:
+            continue
         key = lb.name_key(name)
         forms.setdefault(key, []).append(name)
         if role and not roles.get(key):
@@ -169,7 +179,22 @@ def resolve_speakers(
                 phrases = _doc_phrases([*context, *lb.persons_names(persons)])
             name = phrases.get(key, name)
         best[key] = name
-    return [(best[lb.name_key(name)], roles.get(lb.name_key(name), "")) for name, _ in split]
+    turns = Counter(best[lb.name_key(name)] for (name, _), anon in zip(split, anonymous) if not anon)
+    person = people.alias_table(turns)
+    for short, full in people.short_forms(sorted(set(person.values()))).items():
+        person[short] = person.get(full, full)
+    person_role: dict[str, str] = {}
+    for key, name in best.items():
+        if roles.get(key):
+            person_role.setdefault(person[name], roles[key])
+    resolved: list[Resolved] = []
+    for core, (name, _), anon in zip(cores, split, anonymous):
+        if anon:
+            resolved.append((None, rl.normalise_role(core) if lb.has_role_word(core) and "," not in core else ""))
+            continue
+        speaker = person[best[lb.name_key(name)]]
+        resolved.append((speaker, rl.normalise_role(person_role.get(speaker, ""))))
+    return resolved
 
 
 def address_speaker(title: str, summary: str) -> str:
@@ -188,7 +213,7 @@ def _clean(text: str) -> str:
     return layout.ELISION_MARK.sub("…", text).strip()
 
 
-Draft = tuple[str, str, str, str]  # (speaker, role, kind, text) before ids are assigned
+Draft = tuple[str | None, str, str, str, str]  # (speaker, role, kind, text, label) before ids are assigned
 
 
 def _body_drafts(
@@ -203,7 +228,7 @@ def _body_drafts(
         # A news report about someone is narration; only a transcript page is their own words.
         news_only = published_in and "Transcripts" not in published_in
         speaker = "" if news_only else address_speaker(title, summary)
-        return [(speaker, "", ADDRESS if speaker else NARRATION, body)]
+        return [(speaker, "", ADDRESS if speaker else NARRATION, body, "")]
     speakers = iter(resolve_speakers(labelled, persons=persons, context=(title, summary)))
     drafts: list[Draft] = []
     for turn in turns:
@@ -211,19 +236,19 @@ def _body_drafts(
         if turn.label is not None:
             speaker = next(speakers)
             if body:  # a label with no words after it is no utterance (a file of labels alone made 60,000)
-                drafts.append((*speaker, SPEECH, body))
+                drafts.append((*speaker, SPEECH, body, lb.label_text(turn.label)))
         elif body:
-            drafts.append(("", "", NARRATION, body))
+            drafts.append(("", "", NARRATION, body, ""))
     return drafts
 
 
 def _utterances(tid: str, summary: str, drafts: list[Draft]) -> tuple[Utterance, ...]:
     """Numbered utterances: the summary as narration first, then the body's drafts."""
     if summary:
-        drafts = [("", "", NARRATION, summary), *drafts]
+        drafts = [("", "", NARRATION, summary, ""), *drafts]
     return tuple(
-        Utterance(id=f"{tid}:{seq}", transcript_id=tid, seq=seq, speaker=s, role=r, kind=k, text=t)
-        for seq, (s, r, k, t) in enumerate(drafts)
+        Utterance(id=f"{tid}:{seq}", transcript_id=tid, seq=seq, speaker=s, role=r, kind=k, text=t, label=label)
+        for seq, (s, r, k, t, label) in enumerate(drafts)
     )
 
 

@@ -28,9 +28,11 @@ from tqdm import tqdm
 from whoosh import index as whoosh_index
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import FileIndex
+from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
 from whoosh.writing import IndexWriter
 
+from index import people
 from index.errors import PruneRefused, TranscriptParseError
 from index.models import Transcript
 from index.parallel import GuardedMpWriter
@@ -259,9 +261,11 @@ def reindex(
         load = lambda source: guarded(parse, paths_by_source[source])  # noqa: E731
         return _Sources(on_disk, names, load), unreadable
 
+    aliases = people.load_aliases([Path(index_dir), *(Path(p) for p in paths if Path(p).is_dir())])
     return _publish(
         Path(index_dir),
         sources,
+        aliases=aliases,
         full=full,
         progress=progress,
         lock_timeout=lock_timeout,
@@ -291,6 +295,7 @@ def index_transcripts(
     return _publish(
         Path(index_dir),
         lambda: (_Sources(digests, {source: source for source in by_source}, lambda source: by_source[source]), []),
+        aliases=people.load_aliases([Path(index_dir)]),
         full=full,
         progress=False,
         lock_timeout=lock_timeout,
@@ -321,6 +326,7 @@ def _publish(
     root: Path,
     prepare: Callable[[], tuple[_Sources, list[str]]],
     *,
+    aliases: people.Aliases,
     full: bool,
     progress: bool,
     lock_timeout: float,
@@ -350,7 +356,8 @@ def _publish(
                 if rebuild:
                     build.start()  # fork the workers before the progress bar starts its thread
                 bar = stack.enter_context(_progress_bar(len(plan.parse), progress))
-                outcome = _write_changes(build, plan, sources, indexed, None if rebuild else searcher, bar)
+                table = {} if rebuild or current is None else people.read_table(_generation_dir(root, current))
+                outcome = _write_changes(build, plan, sources, indexed, None if rebuild else searcher, bar, table)
                 if rebuild and searcher is not None:
                     _carry_over(build, searcher, indexed, outcome)
                 published = False
@@ -358,10 +365,12 @@ def _publish(
                     # Every file failed: publishing would only remove what the index holds.
                     log.warning("every file failed: the index was left as it was")
                     build.cancel()
-                elif rebuild or outcome.written or plan.delete:
+                elif rebuild or outcome.written or plan.delete or _aliases_changed(searcher, aliases):
                     bar.set_description("committing")
-                    build.writer.commit()
+                    if not build.writer.is_closed:
+                        build.writer.commit()
                     assert build.path is not None
+                    _settle_people(build.path, sources, aliases)
                     current = publish_build(root, build.path, current)
                     published = True
                 else:
@@ -458,6 +467,7 @@ def _write_changes(
     indexed: Mapping[str, str],
     searcher: Searcher | None,
     bar: tqdm,
+    table: Mapping[str, str] | None = None,
 ) -> _Outcome:
     """Delete the sources gone and add the documents of the files to parse; a changed file's
     old documents are deleted only when its new version parsed."""
@@ -484,7 +494,7 @@ def _write_changes(
             outcome.failed_sources.append(source)
             taken.add(source)
             continue
-        documents = list(_documents(transcripts, source, sources.hashes[source]))
+        documents = list(_documents(transcripts, source, sources.hashes[source], table))
         if source in indexed and searcher is not None:
             build.writer.delete_by_term("source", source)
         if not documents:
@@ -519,11 +529,56 @@ def _carry_over(build: _Build, old: Searcher, indexed: Mapping[str, str], outcom
         outcome.carried.append(source)
 
 
-def _documents(transcripts: Iterable[Transcript], source: str, digest: str) -> Iterator[dict[str, object]]:
+def _aliases_changed(searcher: Searcher | None, aliases: people.Aliases) -> bool:
+    """Whether the published index names someone otherwise than its names and the alias file now say."""
+    if searcher is None:
+        return False
+    reader = searcher.reader()
+    return bool(people.stale_sources(reader, _people_table(reader, aliases)))
+
+
+def _people_table(reader: IndexReader, aliases: people.Aliases) -> dict[str, str]:
+    """The alias table of every speaker name in an index, with the user's alias file applied."""
+    return people.alias_table(people.speaker_turns(reader), aliases)
+
+
+def _settle_people(path: Path, sources: _Sources, aliases: people.Aliases) -> None:
+    """Give every document of the committed build at `path` its person's canonical name: recompute
+    the alias table from all its names, save it, and rewrite the sources whose documents disagree."""
+    ix = whoosh_index.open_dir(str(path))
+    with ix.reader() as reader:
+        table = _people_table(reader, aliases)
+        stale = sorted(people.stale_sources(reader, table))
+    people.write_table(path, table)
+    if not stale:
+        return
+    log.info("%d files name a person differently than the new alias table: rewriting them", len(stale))
+    writer = ix.writer(limitmb=WRITER_MEMORY_MB)
+    try:
+        for source in stale:
+            if source not in sources.hashes:
+                continue
+            try:
+                transcripts = list(_as_parsed(sources.load(source)).transcripts)
+            except TranscriptParseError as error:
+                log.warning("%s", error)  # it keeps its documents, under the names they had
+                continue
+            writer.delete_by_term("source", source)
+            for document in _documents(transcripts, source, sources.hashes[source], table):
+                writer.add_document(**document)
+    except BaseException:
+        writer.cancel()
+        raise
+    writer.commit()
+
+
+def _documents(
+    transcripts: Iterable[Transcript], source: str, digest: str, table: Mapping[str, str] | None = None
+) -> Iterator[dict[str, object]]:
     """The utterance documents of one file; transcripts without utterances add none."""
     for transcript in transcripts:
         for utterance in transcript.utterances:
-            document = utterance_document(transcript, utterance, digest)
+            document = utterance_document(transcript, utterance, digest, table)
             document["source"] = source
             yield document
 

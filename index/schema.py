@@ -10,6 +10,7 @@ Two kinds of fields per attribute:
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,7 +26,7 @@ from index.models import Transcript, Utterance
 MULTI_VALUE_SEPARATOR = "\x1f"
 
 # Bump when the schema or analysis changes: `reindex` then rebuilds from scratch.
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 # Metadata facets an own corpus declares (DESIGN §6) are columns named META_FACET_PREFIX + name.
 META_FACET_PREFIX = "meta_"
@@ -53,7 +54,10 @@ FACETS: tuple[FacetField, ...] = (
 FACET_BY_NAME: dict[str, FacetField] = {facet.name: facet for facet in FACETS}
 
 # Fields a user may name in the query language, e.g. `speaker:"Vladimir Putin"`.
-QUERY_FIELDS = ("text", "title", "speaker", "role", "place", "topic", "geography", "year", "case")
+QUERY_FIELDS = ("text", "title", "speaker", "role", "label", "place", "topic", "geography", "year", "case")
+# The speaker as its transcript resolved it, before the corpus-wide alias table (index.people)
+# maps it to its person's canonical name in `facet_speaker`.
+SPEAKER_NAME_FIELD = "speaker_name"
 DEFAULT_FIELD = "text"
 # The utterance text as written (case- and accent-folded, stop words kept, no stems): quoted words;
 # words with capitals are also indexed with their case (index.analysis.case_term) for `case:` queries.
@@ -121,6 +125,9 @@ def build_schema() -> fields.Schema:
         title=_one_pass(fields.TEXT(analyzer=text, stored=True, phrase=True)),
         speaker=_one_pass(fields.TEXT(analyzer=names, phrase=True)),
         role=_one_pass(fields.TEXT(analyzer=names, phrase=True)),
+        # The label as written (stored); `label:question` finds anonymous turns, which have no speaker.
+        label=_one_pass(fields.TEXT(analyzer=names, phrase=True, stored=True)),
+        speaker_name=fields.ID(stored=True),
         place=_one_pass(fields.TEXT(analyzer=names, phrase=True)),
         topic=_one_pass(fields.TEXT(analyzer=names, phrase=True)),
         geography=_one_pass(fields.TEXT(analyzer=names, phrase=True)),
@@ -158,9 +165,13 @@ def join_values(values: tuple[str, ...] | list[str]) -> str:
 
 
 def utterance_document(
-    transcript: Transcript, utterance: Utterance, content_hash: str = ""
+    transcript: Transcript,
+    utterance: Utterance,
+    content_hash: str = "",
+    people: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """The Whoosh document of one utterance, transcript fields copied onto it."""
+    """The Whoosh document of one utterance, transcript fields copied onto it; `people` maps a
+    speaker's name to its person's canonical name (index.people.alias_table)."""
     when = dt.datetime.combine(transcript.date, dt.time())
     document: dict[str, Any] = {
         "id": utterance.id,
@@ -191,9 +202,15 @@ def utterance_document(
     for name in transcript.facets:
         if transcript.meta.get(name):
             document[META_FACET_PREFIX + name] = transcript.meta[name]
+    speaker = utterance.speaker or ""
+    if speaker:
+        document[SPEAKER_NAME_FIELD] = speaker
+        speaker = (people or {}).get(speaker, speaker)
+    if utterance.label:
+        document["label"] = utterance.label
     # Empty strings are left out so that facets never list a "" value.
     for name, value in (
-        ("speaker", utterance.speaker),
+        ("speaker", speaker),
         ("role", utterance.role),
         ("place", transcript.place or ""),
     ):

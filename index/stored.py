@@ -10,13 +10,14 @@ import datetime as dt
 from typing import Any
 
 from index.dates import DAY
-from index.models import Transcript, Utterance
+from index.models import SPEECH, Transcript, Utterance
 from index.schema import FACET_BY_NAME, META_FACET_PREFIX, MULTI_VALUE_SEPARATOR
 
 ID_FIELD = "id"
 TRANSCRIPT_FIELD = "transcript_id"
 SEQ_FIELD = "seq"
 TEXT_FIELD = "text"
+LABEL_FIELD = "label"
 
 
 def _as_date(value: Any) -> dt.date:
@@ -32,13 +33,22 @@ def stored_text(stored: dict[str, Any]) -> str:
     return stored.get(TEXT_FIELD, "")
 
 
+def stored_speaker(stored: dict[str, Any]) -> str | None:
+    """The canonical speaker of a stored utterance: None for an anonymous turn (a label, no person)."""
+    speaker = stored.get(FACET_BY_NAME["speaker"].field, "")
+    if not speaker and stored.get(LABEL_FIELD) and stored.get("kind") == SPEECH:
+        return None
+    return speaker
+
+
 def hit_fields(stored: dict[str, Any]) -> dict[str, Any]:
     """The result-list fields of one stored utterance (`search.types.Hit` without score and snippet)."""
     return {
         "id": stored[ID_FIELD],
         "transcript_id": stored[TRANSCRIPT_FIELD],
         "seq": int(stored[SEQ_FIELD]),
-        "speaker": stored.get(FACET_BY_NAME["speaker"].field, ""),
+        "speaker": stored_speaker(stored),
+        "label": stored.get(LABEL_FIELD, ""),
         "role": stored.get(FACET_BY_NAME["role"].field, ""),
         "kind": stored.get("kind", ""),
         "date": _as_date(stored["date"]),
@@ -55,10 +65,11 @@ def utterance_from_stored(stored: dict[str, Any]) -> Utterance:
         id=stored[ID_FIELD],
         transcript_id=stored[TRANSCRIPT_FIELD],
         seq=int(stored[SEQ_FIELD]),
-        speaker=stored.get(FACET_BY_NAME["speaker"].field, ""),
+        speaker=stored_speaker(stored),
         role=stored.get(FACET_BY_NAME["role"].field, ""),
         kind=stored.get("kind", ""),
         text=stored_text(stored),
+        label=stored.get(LABEL_FIELD, ""),
     )
 
 

@@ -28,10 +28,11 @@ from whoosh.searching import Searcher
 
 from index.analysis import WORD_PATTERN
 from index.models import Transcript
-from index.schema import DEFAULT_FIELD
+from index.generations import current_generation_dir
+from index.schema import DEFAULT_FIELD, FACET_BY_NAME
 from index.stored import stored_text, transcript_from_stored
 from index.reader import open_index
-from search import highlight, hybrid, kwic, pipeline
+from search import highlight, hybrid, kwic, people, pipeline
 from search.columns import Columns, load_columns
 from search.errors import BadQuery, NotFound
 from search.pipeline import Ranked, View
@@ -276,9 +277,22 @@ class Engine:
         semantic = hybrid.ready(self.semantic_index(), request.mode)
         return hybrid.query_vector(semantic, self.read(request.q)[0])
 
+    def resolve_people(self, request: SearchRequest) -> SearchRequest:
+        """The request with `speaker=Putin` resolved to the one person it names (search.people);
+        raises BadQuery listing the candidates, or the closest names when there is none."""
+        values = request.filters.get("speaker", ())
+        if not values:
+            return request
+        field = FACET_BY_NAME["speaker"].field
+        with self.view() as view:
+            reader = view.searcher.reader()
+            known = {value for value in values if reader.doc_frequency(field, value)}
+        return people.resolve_request(request, current_generation_dir(self.index_dir), known.__contains__)
+
     def search(self, request: SearchRequest) -> SearchResponse:
         """One page of hits with facet counts, snippets and a spelling suggestion."""
         started = time.perf_counter()
+        request = self.resolve_people(request)
         vector = self._vector(request)
         with self.view() as view:
             ranked, suggestion = self._rank(request, view, vector)
@@ -290,6 +304,7 @@ class Engine:
         Holds a searcher of its own while it runs, so a commit during a long export
         cannot close the files it reads.
         """
+        request = self.resolve_people(request)
         vector = self._vector(request)
         with self.view() as view:
             ranked, _ = self._rank(request, view, vector)
@@ -313,6 +328,7 @@ class Engine:
     def _texts(self, request: SearchRequest, *, respond: bool) -> tuple[SearchResponse | None, "Texts"]:
         """Rank once; the searcher stays taken until the texts are read or closed."""
         started = time.perf_counter()
+        request = self.resolve_people(request)
         vector = self._vector(request)
         stack = contextlib.ExitStack()
         view = stack.enter_context(self.view())

@@ -154,7 +154,7 @@ class Hit:
     id: str
     transcript_id: str
     seq: int
-    speaker: str
+    speaker: str | None  # None: an anonymous turn (its label says whose: "Question")
     role: str
     kind: str
     date: dt.date
@@ -168,6 +168,7 @@ class Hit:
     date_precision: str = DAY
     # An own corpus's metadata of the hit's transcript (DESIGN §6).
     meta: Mapping[str, str] = field(default_factory=dict, hash=False)
+    label: str = ""  # the speaker label as written ("" for narration and address)
 
     def to_dict(self) -> dict[str, Any]:
         """The hit as in DESIGN §5."""
@@ -176,6 +177,7 @@ class Hit:
             "transcript_id": self.transcript_id,
             "seq": self.seq,
             "speaker": self.speaker,
+            "label": self.label,
             "role": self.role,
             "kind": self.kind,
             "date": format_partial(self.date, self.date_precision),

@@ -40,7 +40,7 @@ def test_search_returns_the_design_json(client):
     assert summary == ("Geneva", "keyword", 3, 1, 2)
     assert len(data["hits"]) == 2
     assert list(data["hits"][0]) == [
-        "id", "transcript_id", "seq", "speaker", "role", "kind", "date", "title", "place", "score", "snippet",
+        "id", "transcript_id", "seq", "speaker", "label", "role", "kind", "date", "title", "place", "score", "snippet",
         "matched_by", "meta",
     ]  # fmt: skip
     assert {hit["matched_by"] for hit in data["hits"]} == {"keyword"}
@@ -64,6 +64,7 @@ def test_search_hit_fields_match_the_utterance(client):
         "transcript_id": "t-kerry",
         "seq": 2,
         "speaker": "John Kerry",
+        "label": "",
         "role": "US Secretary of State",
         "kind": "speech",
         "date": "2013-05-07",

@@ -208,7 +208,7 @@ def test_label_with_notes_in_italics() -> None:
 def test_label_alone_in_its_paragraph_takes_the_next_ones() -> None:
     """`<p><b>Vladimir Putin:</b></p>` then the text: one turn."""
     body = "<p><b>Vladimir Putin:</b></p><p>Colleagues,</p><p>Let us begin.</p><p><b>Question:</b> Thank you.</p>"
-    assert speech(body) == [("Vladimir Putin", "", "Colleagues,\n\nLet us begin."), ("Question", "", "Thank you.")]
+    assert speech(body) == [("Vladimir Putin", "", "Colleagues,\n\nLet us begin."), (None, "", "Thank you.")]
 
 
 def test_colons_without_bold_are_not_labels() -> None:
@@ -288,9 +288,9 @@ def test_roles_are_resolved_like_the_text_parser() -> None:
         "<p><b>Vladimir Putin:</b> Go on.</p><p><b>Maxim Topilin:</b> Thank you.</p>"
     )
     assert [(s, r) for s, r, _ in speech(body)] == [
-        ("Maxim Topilin", "Labour and Social Protection Minister"),
+        ("Maxim Topilin", "Minister of Labour and Social Protection"),
         ("Vladimir Putin", ""),
-        ("Maxim Topilin", "Labour and Social Protection Minister"),
+        ("Maxim Topilin", "Minister of Labour and Social Protection"),
     ]
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from selectolax.lexbor import LexborHTMLParser
-from test_fidelity import load_truth, speaker_matches
+from test_fidelity import load_truth, speaker_matches, speech_turns
 
 from index.errors import TranscriptParseError
 from index.models import SPEECH, Transcript
@@ -47,9 +47,6 @@ def pages(html_dir: Path) -> dict[str, Transcript]:
     """Every page parsed, by transcript id."""
     return {t.id: t for t in (parse_file(path)[0] for path in sorted(html_dir.glob("*.html")))}
 
-
-def speech_turns(transcript: Transcript) -> list[tuple[str, str]]:
-    return [(u.speaker, u.role) for u in transcript.utterances if u.kind == SPEECH]
 
 
 def sequence_miss(name: str, turns: list[tuple[str, str]], record: dict[str, list[str]]) -> str | None:

@@ -15,7 +15,7 @@ from settings import DEFAULT_SAMPLES
 
 FIELDS = {"id", "title", "summary", "date", "time", "place", "section", "topics", "geography", "persons", "source", "utterances",
           "url", "meta", "facets"}
-UTTERANCE_FIELDS = {"id", "transcript_id", "seq", "speaker", "role", "kind", "text"}
+UTTERANCE_FIELDS = {"id", "transcript_id", "seq", "speaker", "role", "kind", "text", "label"}
 
 
 @pytest.fixture

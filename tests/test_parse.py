@@ -30,9 +30,14 @@ def turns(transcript: Transcript) -> list[tuple[str, str, str, str]]:
 
 
 def speech(text: str, **kwargs: str) -> list[tuple[str, str, str]]:
-    """(speaker, role, text) of the speech utterances of a parsed page."""
+    """(speaker, role, text) of the speech utterances of a parsed page; an anonymous turn's speaker
+    is shown as its label in brackets (`[Question]`)."""
     transcript = parse_transcript(page(text, **kwargs), source="t.txt")
-    return [(u.speaker, u.role, u.text) for u in transcript.utterances if u.kind == SPEECH]
+    return [
+        (u.speaker if u.speaker is not None else f"[{u.label}]", u.role, u.text)
+        for u in transcript.utterances
+        if u.kind == SPEECH
+    ]
 
 
 SEED_LIKE = """Events
@@ -145,7 +150,7 @@ def test_label_split_over_three_lines() -> None:
 def test_label_alone_on_its_line() -> None:
     """A label with nothing after its colon takes the next paragraphs as its text."""
     assert speech("Question:\nThere is a draft resolution.\nVladimir Putin:\nIt is not final.\nYes.") == [
-        ("Question", "", "There is a draft resolution."),
+        ("[Question]", "", "There is a draft resolution."),
         ("Vladimir Putin", "", "It is not final.\n\nYes."),
     ]
 
@@ -178,7 +183,7 @@ def test_run_together_name_is_spaced() -> None:
     """`VladimirPutin:` is the same speaker as `President of Russia Vladimir Putin:`."""
     assert speech("President of Russia Vladimir Putin: Good afternoon.\nQuestion: Why?\nVladimirPutin: Because.") == [
         ("Vladimir Putin", "President of Russia", "Good afternoon."),
-        ("Question", "", "Why?"),
+        ("[Question]", "", "Why?"),
         ("Vladimir Putin", "President of Russia", "Because."),
     ]
 
@@ -208,13 +213,13 @@ def test_every_label_starts_an_utterance() -> None:
 
 
 def test_generic_labels() -> None:
-    """`Question:`, `Remark:`, `Reply:` are speakers with no role; a qualified one keeps its words."""
+    """`Question:`, `Remark:`, `Reply:` are anonymous turns (no speaker) that keep their label as written."""
     assert speech("Question: Is it true?\nRemark: It is.\nReply: Yes.\nQuestion from Izhevsk: Hello.\nQuestion (retranslated): Why?") == [
-        ("Question", "", "Is it true?"),
-        ("Remark", "", "It is."),
-        ("Reply", "", "Yes."),
-        ("Question from Izhevsk", "", "Hello."),
-        ("Question", "", "Why?"),
+        ("[Question]", "", "Is it true?"),
+        ("[Remark]", "", "It is."),
+        ("[Reply]", "", "Yes."),
+        ("[Question from Izhevsk]", "", "Hello."),
+        ("[Question (retranslated)]", "", "Why?"),
     ]
 
 
@@ -229,7 +234,7 @@ def test_colons_that_are_not_labels() -> None:
     )
     assert speech(text) == [
         (
-            "Question",
+            "[Question]",
             "",
             "My question is: when will it end?\n\nHere is my question: why?\n\nThe only condition is this: we must agree."
             "\n\nSecond: I did not throw anybody out.\n\nWe met at 17:15 as planned.",

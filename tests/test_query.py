@@ -20,6 +20,7 @@ from index.models import Transcript
 from index.reader import open_index
 from index.reindex import index_transcripts
 from search.engine import Engine, search
+from search.people import SpeakerNotFound
 from search.query import (
     And,
     Not,
@@ -185,7 +186,9 @@ def test_filters_or_within_and_across_facets(engine: Engine) -> None:
         "t-lavrov:2",
     ]
     assert ids(engine, q="geneva", place="The Kremlin, Moscow") == ["t-kerry:2"]
-    assert total(engine, speaker="Nobody") == 0
+    assert total(engine, role="Nobody") == 0
+    with pytest.raises(SpeakerNotFound, match="no speaker named 'Nobody'"):
+        total(engine, speaker="Nobody")  # a speaker filter must name someone (search.people)
 
 
 def test_date_range_is_inclusive_by_day(engine: Engine) -> None:
@@ -273,6 +276,7 @@ def test_hit_fields_and_snippet(engine: Engine) -> None:
         "transcript_id": "t-kerry",
         "seq": 2,
         "speaker": "John Kerry",
+        "label": "",
         "role": "US Secretary of State",
         "kind": "speech",
         "date": "2013-05-07",

@@ -47,7 +47,7 @@ SECURITY_HEADERS = {
 
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> Flask:
     """The Flask app: opens the index once (or later, once it exists) and registers pages and API."""
-    from web import api, quote, views  # noqa: F401 (quote adds its routes to both blueprints)
+    from web import api, people, quote, views  # noqa: F401 (quote adds its routes to both blueprints)
 
     settings = settings or Settings.from_env()
     app = Flask(__name__)
@@ -61,6 +61,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.add_template_test(is_web_url, "web_url")
     app.register_blueprint(views.bp)
     app.register_blueprint(api.bp, url_prefix="/api")
+    app.register_blueprint(people.bp)
     app.after_request(_add_security_headers)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(IndexMissing, _index_missing)

@@ -18,6 +18,7 @@ from search.types import FACET_NAMES, Hit, SearchRequest
 from web import absolute_url, current_engine, public_source
 from web.modes import public_message
 from web.openapi import openapi_document
+from web.people import current_people, person_details
 from web.trend import year_trend
 
 bp = Blueprint("api", __name__)
@@ -166,3 +167,28 @@ def spreadsheet_safe(cell: str) -> str:
 def _slug(text: str) -> str:
     """A file-name-safe short form of the query."""
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:40]
+
+
+MAX_SPEAKERS = 10_000
+
+
+@bp.get("/speakers")
+def speakers() -> Any:
+    """People A–Z whose name or alias contains the words of `q`: turns (= the speaker facet count),
+    first and last dates, roles over time, aliases."""
+    raw = request.args.get("limit", "")
+    if raw and not (raw.isdigit() and 1 <= int(raw) <= MAX_SPEAKERS):
+        raise BadQuery(f"limit must be a whole number between 1 and {MAX_SPEAKERS}, got {raw!r}")
+    people = current_people()
+    found = people.matching(request.args.get("q", ""), int(raw) if raw else None)
+    return jsonify({"speakers": [person.to_dict() for person in found]})
+
+
+@bp.get("/speakers/<slug>")
+def speaker(slug: str) -> Any:
+    """One person: the /api/speakers fields and the places, topics and words they speak most."""
+    people = current_people()
+    person = people.by_slug.get(slug)
+    if person is None:
+        raise NotFound(f"no speaker {slug!r}")
+    return jsonify(person_details(people, person))

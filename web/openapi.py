@@ -76,7 +76,11 @@ _HIT = {
         "id": {"type": "string", "examples": ["kremlin-17890:9"]},
         "transcript_id": {"type": "string"},
         "seq": {"type": "integer"},
-        "speaker": {"type": "string"},
+        "speaker": {
+            "type": ["string", "null"],
+            "description": "The canonical person; null for an anonymous turn (Question, Remark), \"\" for narration.",
+        },
+        "label": {"type": "string", "description": "The speaker label as written on the page; \"\" if none."},
         "role": {"type": "string"},
         "kind": {"type": "string", "enum": ["speech", "address", "narration"]},
         "date": {"type": "string", "description": "As written: 2013-05-07, or a partial date such as 2011 or 2011-09."},
@@ -125,10 +129,11 @@ _UTTERANCE = {
         "id": {"type": "string"},
         "transcript_id": {"type": "string"},
         "seq": {"type": "integer"},
-        "speaker": {"type": "string"},
+        "speaker": {"type": ["string", "null"], "description": "null for an anonymous turn (Question, Remark)."},
         "role": {"type": "string"},
         "kind": {"type": "string"},
         "text": {"type": "string"},
+        "label": {"type": "string", "description": "The speaker label as written on the page."},
     },
 }
 _TRANSCRIPT = {
@@ -179,6 +184,43 @@ _SIMILAR = {
     "properties": {
         "id": {"type": "string"},
         "hits": {"type": "array", "items": {"$ref": "#/components/schemas/Hit"}},
+    },
+}
+
+_ROLE_SPAN = {
+    "type": "object",
+    "properties": {
+        "role": {"type": "string"},
+        "first": {"type": "string", "format": "date"},
+        "last": {"type": "string", "format": "date"},
+        "turns": {"type": "integer"},
+    },
+}
+_SPEAKER = {
+    "type": "object",
+    "properties": {
+        "name": {"type": "string", "description": "The canonical name (spelling variants merged)."},
+        "slug": {"type": "string", "description": "The person's page is /people/<slug>."},
+        "turns": {"type": "integer", "description": "Equal to the speaker facet count."},
+        "first": {"type": "string", "format": "date"},
+        "last": {"type": "string", "format": "date"},
+        "roles": {"type": "array", "items": _ROLE_SPAN, "description": "Roles over time, by first date."},
+        "aliases": {"type": "array", "items": {"type": "string"}, "description": "Other spellings."},
+    },
+}
+_COUNTS = {"type": "array", "items": {"type": "object", "properties": {"value": {"type": "string"}, "count": {"type": "integer"}}}}
+_SPEAKER_DETAILS = {
+    "type": "object",
+    "properties": {
+        **_SPEAKER["properties"],
+        "places": _COUNTS,
+        "topics": _COUNTS,
+        "keywords": {
+            "type": "array",
+            "description": "Words used more than by everyone else, by log-likelihood (G²).",
+            "items": {"type": "object", "properties": {"word": {"type": "string"}, "g2": {"type": "number"}, "count": {"type": "integer"}}},
+        },
+        "latest": {"type": "array", "items": {"type": "object"}, "description": "Latest turns, newest first."},
     },
 }
 
@@ -321,6 +363,33 @@ def openapi_document(server_url: str) -> dict[str, Any]:
                     },
                 }
             },
+            "/api/speakers": {
+                "get": {
+                    "summary": "People A–Z with turns, years, roles over time and aliases",
+                    "parameters": [
+                        _param("q", "Only people whose name or an alias contains these words.", {"type": "string"}),
+                        {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 10000}},
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "The people.",
+                            "content": {"application/json": {"schema": {"type": "object", "properties": {
+                                "speakers": {"type": "array", "items": {"$ref": "#/components/schemas/Speaker"}}}}}},
+                        },
+                        "400": _BAD,
+                    },
+                }
+            },
+            "/api/speakers/{slug}": {
+                "get": {
+                    "summary": "One person: roles over time, aliases, places, topics, keywords, latest turns",
+                    "parameters": [{"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}],
+                    "responses": {
+                        "200": _json("#/components/schemas/SpeakerDetails", "The person."),
+                        "404": _json("#/components/schemas/Error", "No person with that slug."),
+                    },
+                }
+            },
             "/api/openapi.json": {
                 "get": {
                     "summary": "This description",
@@ -338,6 +407,8 @@ def openapi_document(server_url: str) -> dict[str, Any]:
                 "Trend": _TREND,
                 "Similar": _SIMILAR,
                 "QuoteResult": _QUOTE_RESULT,
+                "Speaker": _SPEAKER,
+                "SpeakerDetails": _SPEAKER_DETAILS,
             }
         },
     }

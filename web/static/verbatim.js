@@ -39,6 +39,35 @@
     }
   });
 
+  // Filter boxes: the speaker facet's values and the list of people narrow as one types.
+  function narrow(input, items) {
+    var words = input.value.toLowerCase().split(/\s+/).filter(Boolean);
+    items.forEach(function (item) {
+      var text = (item.getAttribute("data-names") || item.textContent).toLowerCase();
+      item.hidden = !words.every(function (w) { return text.indexOf(w) !== -1; });
+    });
+  }
+  Array.prototype.forEach.call(document.querySelectorAll("[data-filter-facet]"), function (input) {
+    var section = input.closest(".facet");
+    var items = Array.prototype.slice.call(section.querySelectorAll(".facet-values li"));
+    input.addEventListener("input", function () {
+      var more = section.querySelector("details.facet-more");
+      if (more && input.value) more.open = true;
+      narrow(input, items);
+    });
+  });
+  Array.prototype.forEach.call(document.querySelectorAll("[data-filter-list]"), function (input) {
+    var list = document.getElementById(input.getAttribute("data-filter-list"));
+    if (!list) return;
+    var items = Array.prototype.slice.call(list.querySelectorAll("li"));
+    input.addEventListener("input", function () {
+      narrow(input, items);
+      Array.prototype.forEach.call(list.querySelectorAll(".letter-group"), function (group) {
+        group.hidden = !group.querySelector("li:not([hidden])");
+      });
+    });
+  });
+
   // Phones: start with the filter panel folded so results come first.
   var filters = document.querySelector("details.filters");
   if (filters && window.matchMedia && window.matchMedia("(max-width: 44rem)").matches) {
