@@ -365,7 +365,18 @@ def _manifest_of(folder: Path) -> tuple[Path | None, dict[str, listed.ManifestRo
         return folder / listed.MANIFEST_NAMES[0], None
     for problem in problems:
         log.warning("%s", problem)
+    for name, row in rows.items():
+        if not (folder / name).is_file():
+            log.warning("%s:%d: %s is listed but there is no such file in %s (correct its file cell, or add the file)",
+                        row.manifest, row.line, name, folder)
     return manifest, rows
+
+
+def _listed_but_missing(manifests: dict[Path, tuple[Path | None, dict[str, listed.ManifestRow] | None]]) -> list[Path]:
+    """The files manifests list that are not there: returned so that reading them fails and the run
+    says so (exit 1), rather than indexing fewer speeches than the manifest promises in silence."""
+    return [folder / name for folder, (_manifest, rows) in manifests.items()
+            for name in rows or () if not (folder / name).is_file()]
 
 
 def _wanted(path: Path, manifests: dict[Path, tuple[Path | None, dict[str, listed.ManifestRow] | None]]) -> bool:
@@ -427,7 +438,7 @@ def source_files(paths: Iterable[str | Path]) -> list[Path]:
             found.extend(sorted(path.parent / name for name in rows) if rows is not None else [path])
         else:
             found.append(path)
-    return found
+    return found + _listed_but_missing(manifests)
 
 
 def _named_manifest(path: Path) -> tuple[str, ...]:

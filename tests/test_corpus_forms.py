@@ -349,6 +349,24 @@ def test_every_form_is_capped_before_reading(tmp_path: Path) -> None:
     assert "file too large (256.0 MB > 256 MB) to read at once; split it into several files" in error_of(path)
 
 
+def test_a_file_the_manifest_lists_but_that_is_missing_fails_the_run(speeches: Path, tmp_path: Path,
+                                                                      caplog: pytest.LogCaptureFixture) -> None:
+    """A speech listed in the manifest whose file is not there is named by the manifest's line, and
+    the run exits 1 (it was silently left out when the folder was given)."""
+    with (speeches / "manifest.tsv").open("a", encoding="utf-8") as manifest:
+        manifest.write("FRA_67_2012.txt\tFRA\t67\t2012\tFrançois Hollande\t\n")
+    with caplog.at_level(logging.WARNING):
+        files = source_files([speeches])
+    assert files[-1] == speeches / "FRA_67_2012.txt"
+    assert (f"{speeches / 'manifest.tsv'}:4: FRA_67_2012.txt is listed but there is no such file in {speeches} "
+            "(correct its file cell, or add the file)") in caplog.messages
+
+    result = CliRunner().invoke(cli, ["reindex", str(speeches), "--index", str(tmp_path / "index")])
+    assert result.exit_code == 1
+    assert "2 transcripts" in result.stdout
+    assert f"{speeches / 'FRA_67_2012.txt'}:0: cannot read" in result.output
+
+
 def test_one_command_indexes_every_form_with_its_facets(tmp_path: Path, speeches: Path) -> None:
     write(tmp_path / "debates" / "d.jsonl", jsonl(DEBATE))
     write(tmp_path / "debates" / "e.csv", CSV.replace("d1", "e1"))
