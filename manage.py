@@ -345,8 +345,8 @@ def _echo_response(response: object) -> None:
 @click.option("--geography", multiple=True, help="Only this country or region (repeatable).")
 @click.option("--filter", "named_filters", multiple=True, metavar="NAME=VALUE",
               help="Only this value of any facet, built-in or declared by the corpus, e.g. country=NOR (repeatable).")
-@click.option("--from", "date_from", default="", metavar="YYYY-MM-DD", help="From this day on.")
-@click.option("--to", "date_to", default="", metavar="YYYY-MM-DD", help="Up to this day.")
+@click.option("--from", "date_from", default="", metavar="YYYY-MM-DD", help="From this day on (1980 or 1980-10: from its first day).")
+@click.option("--to", "date_to", default="", metavar="YYYY-MM-DD", help="Up to this day (1980 or 1980-10: to its last day).")
 @click.option("--sort", default="relevance", help="relevance, date or -date (newest first).")
 @click.option("--page", default="1", metavar="N", help="Result page, from 1.")
 @click.option("--per-page", default="20", metavar="N", help="Hits per page (1–200).")

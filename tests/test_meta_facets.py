@@ -163,3 +163,25 @@ def test_trend_counts_partial_dates_in_their_year_and_echoes_metadata_filters(cl
     data = client.get("/api/trend?q=Security&session=66").get_json()
     assert data["filters"]["session"] == ["66"]
     assert {year["year"]: year["hits"] for year in data["years"]} == {2011: 2}
+
+
+def test_a_year_or_month_as_a_range_bound_means_its_whole_period(tmp_path: Path) -> None:
+    """`--from 1980 --to 1980-10` (dates written as the corpus writes them) cover 1 January to 31
+    October; `--from 1980-11` leaves out a debate dated `1980-10`."""
+    corpus = tmp_path / "debates.jsonl"
+    corpus.write_text(
+        '{"transcript_id": "carter-reagan", "date": "1980-10", "speaker": "Ronald Reagan", "text": "Inflation is the cruellest tax."}\n'
+        '{"transcript_id": "bush-dukakis", "date": "1988-10-13", "speaker": "George Bush", "text": "Inflation again."}\n',
+        encoding="utf-8")
+    index_dir = tmp_path / "index"
+    assert CliRunner().invoke(cli, ["reindex", str(corpus), "--index", str(index_dir)]).exit_code == 0
+
+    def hits(*bounds: str) -> list[str]:
+        result = CliRunner().invoke(cli, ["search", "inflation", "--index", str(index_dir), "--json", *bounds])
+        assert result.exit_code == 0, result.output
+        return sorted(hit["date"] for hit in json.loads(result.stdout)["hits"])
+
+    assert hits("--from", "1980", "--to", "1980-10") == ["1980-10"]
+    assert hits("--to", "1988") == ["1980-10", "1988-10-13"]
+    assert hits("--from", "1980-11") == ["1988-10-13"]
+    assert hits("--from", "1988-10-14") == []
