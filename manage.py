@@ -167,7 +167,7 @@ def reindex_command(ctx: click.Context, paths: tuple[Path, ...], full: bool, pru
     for line in (*summary.skipped, *summary.problems):
         click.echo(line, err=True)
     click.echo(
-        f"Index {settings.index_dir} ({summary.generation}): {_count(summary.transcripts, 'transcript')}, "
+        f"Index {settings.index_dir} ({summary.generation or 'nothing published'}): {_count(summary.transcripts, 'transcript')}, "
         f"{_count(summary.utterances, 'utterance')}."
     )
     empty = f", {summary.empty} without utterances" if summary.empty else ""

@@ -302,9 +302,13 @@ def parse_records(
 ) -> tuple[list[Transcript], list[TranscriptParseError]]:
     """Transcripts from a .jsonl/.json/.csv/.tsv file's text and its bad lines (each skipped)."""
     found = records.read_records(text, source=source, suffix=suffix)
+    config = config or corpus.CorpusConfig()
     if not found.records and not found.problems:
-        raise TranscriptParseError(source, 1, "no records")
-    return corpus.transcripts_from_records(found, source=source, config=config or corpus.CorpusConfig())
+        if found.columns is None or not text.strip():
+            raise TranscriptParseError(source, 1, "no records: the file is empty")
+        corpus.transcripts_from_records(found, source=source, config=config)  # a first row naming no field says so
+        raise TranscriptParseError(source, 1, "no records: a header row and no rows below it")
+    return corpus.transcripts_from_records(found, source=source, config=config)
 
 
 # --- files -------------------------------------------------------------------------------------
