@@ -338,12 +338,12 @@ def _looks_like_records(path: Path) -> bool:
         config = corpus.read_config(path.parent)
     except (OSError, TranscriptParseError):
         return True
-    columns = {*config.fields.values(), "transcript_id", "text"}
+    columns = {column.lower() for column in (*config.fields.values(), "transcript_id", "text")}
     if path.suffix.lower() in records.TABLE_SUFFIXES:
         header = start.splitlines()[0] if start.strip() else ""
-        cells = {cell.strip().strip('"') for cell in re.split(r"[,\t]", header)}
+        cells = {cell.strip().strip('"').lower() for cell in re.split(r"[,\t]", header)}
         return bool(cells & (columns | _RECORD_KEY_NAMES))
-    keys = set(re.findall(r'"([^"\\]+)"\s*:', start))
+    keys = {key.lower() for key in re.findall(r'"([^"\\]+)"\s*:', start)}
     return bool(keys & (columns | _RECORD_KEY_NAMES))
 
 

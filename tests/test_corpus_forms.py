@@ -432,3 +432,35 @@ def test_a_line_separator_inside_a_csv_cell_does_not_split_the_row(tmp_path: Pat
     path.write_text("transcript_id,date,text\r\na,2011,one\u2028two\r\n", encoding="utf-8")
     parsed = read_file(path)
     assert (parsed.problems, parsed.transcripts[0].utterances[0].text) == ((), "one\u2028two")
+
+
+def test_capitalised_field_columns_are_the_fields(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """A spreadsheet's `Transcript_ID,Speaker,Date,Text` header (with a BOM and Windows line ends)
+    names the fields; a folder scan reads it; the other columns stay metadata as written."""
+    folder = tmp_path / "debates"
+    folder.mkdir()
+    (folder / "d.csv").write_bytes(
+        "\ufeffTranscript_ID,Speaker,Date,Text,Cycle\r\n"
+        'deb-2012,Jim Lehrer,2012-10,"Good evening from Denver, and welcome.",2012\r\n'
+        "deb-2012,Barack Obama,,Thank you.,\r\n".encode())
+    with caplog.at_level(logging.WARNING):
+        (debate,) = iter_transcripts([folder])
+    assert (debate.id, debate.date_text, dict(debate.meta)) == ("deb-2012", "2012-10", {"Cycle": "2012"})
+    assert [(u.speaker, u.text) for u in debate.utterances] == [
+        ("Jim Lehrer", "Good evening from Denver, and welcome."), ("Barack Obama", "Thank you.")]
+    assert not caplog.messages
+
+
+def test_a_lower_case_field_wins_over_its_capitalised_twin(tmp_path: Path) -> None:
+    path = write(tmp_path / "d.jsonl", jsonl([{"transcript_id": "a", "date": "2011", "text": "Hi.", "Speaker": "Jones", "speaker": "Smith"}]))
+    (transcript,) = read_file(path).transcripts
+    assert (transcript.utterances[0].speaker, dict(transcript.meta)) == ("Smith", {"Speaker": "Jones"})
+
+
+@pytest.mark.parametrize(("name", "content", "message"), [
+    ("empty.jsonl", "", "empty.jsonl:1: no records: the file is empty"),
+    ("head.csv", "transcript_id,date,text\n", "head.csv:1: no records: a header row and no rows below it"),
+    ("nohead.csv", "x1,2004,Someone,some text\n", "nohead.csv:1: the first row names none of the fields"),
+])
+def test_a_file_without_records_says_why(tmp_path: Path, name: str, content: str, message: str) -> None:
+    assert message in error_of(write(tmp_path / name, content))
