@@ -119,6 +119,20 @@ def test_api_takes_name_value_and_reports_transcripts(client: FlaskClient) -> No
     assert client.get("/api/search?q=&filter=contry%3DARG").status_code == 400
 
 
+@pytest.mark.parametrize(("query", "message"), [
+    ("contry=NOR", "unknown facet 'contry' (did you mean country?)"),
+    ("sesion=66", "unknown facet 'sesion' (did you mean session?)"),
+    ("topics=Economy", "unknown facet 'topics' (did you mean topic?)"),
+])
+def test_a_misspelt_facet_in_the_api_is_refused_not_ignored(client: FlaskClient, query: str, message: str) -> None:
+    """`contry=NOR` returned every country's hits as if filtered; a parameter unlike any facet is let be."""
+    response = client.get(f"/api/search?q=Council&{query}")
+    assert response.status_code == 400
+    assert response.get_json()["error"].startswith(message)
+    assert "this index has speaker, role, year, place, topic, geography, country, session" in response.get_json()["error"]
+    assert client.get("/api/search?q=Council&utm_source=mail").get_json()["total"] == 3
+
+
 def test_the_search_page_shows_metadata_facets_chips_and_partial_dates(client: FlaskClient) -> None:
     page = client.get("/?country=NOR").get_data(as_text=True)
     assert "Country" in page and "Session" in page
