@@ -149,3 +149,12 @@ def test_partial_dates_are_shown_at_their_precision_and_overlap_a_range(page, se
     page.goto(server + "/?q=council&from=2011-06-01&to=2011-06-30")
     expect(page.locator(".group-meta time")).to_have_text(["2011"])
     shot(page, "corpus-partial-dates")
+
+    # Bounds written like the corpus's dates fill the date inputs with whole days, and applying them keeps them.
+    page.goto(server + "/?q=council&from=2012&to=2012-09")
+    expect(page.locator('input[name="from"]')).to_have_value("2012-01-01")
+    expect(page.locator('input[name="to"]')).to_have_value("2012-09-30")
+    expect(page.locator(".group-meta time")).to_have_text(["September 2012", "25 September 2012"], ignore_case=False)
+    page.get_by_role("button", name="Apply dates").click()
+    page.wait_for_url("**to=2012-09-30**")
+    expect(page.locator(".result-count")).to_contain_text("2 utterances in 2 transcripts")
