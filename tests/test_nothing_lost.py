@@ -15,8 +15,7 @@ from index.reindex import reindex
 from index.stats import index_stats
 from manage import cli
 
-from helpers import KERRY_MEETING, NO_DATE
-from test_indexer import NO_UTTERANCES, stored_documents
+from helpers import KERRY_MEETING, NO_DATE, NO_UTTERANCES, stored_documents
 
 
 def meetings(folder: Path, count: int) -> Path:
