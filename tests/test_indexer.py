@@ -286,7 +286,8 @@ def test_transcript_id_already_indexed_from_another_file_is_skipped(corpus: Path
     summary = reindex(index_path, [corpus])
 
     reason = f"transcript id 'kerry' is already indexed from {corpus / 'kerry.txt'}"
-    assert summary.skipped == (f"{other / 'kerry.txt'}:1: {reason}",)
+    assert summary.skipped == (f"{other / 'kerry.txt'}:1: {reason}; this file is not indexed: "
+                               "give one of the two another transcript_id, or remove the copy",)
     sources = {d["source"] for d in stored_documents(index_path).values() if d["transcript_id"] == "kerry"}
     assert sources == {str((corpus / "kerry.txt").resolve())}
 
