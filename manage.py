@@ -167,7 +167,7 @@ def reindex_command(ctx: click.Context, paths: tuple[Path, ...], full: bool, pru
     for line in (*summary.skipped, *summary.problems):
         click.echo(line, err=True)
     click.echo(
-        f"Index {settings.index_dir} ({summary.generation}): {_count(summary.transcripts, 'transcript')}, "
+        f"Index {settings.index_dir} ({summary.generation or 'nothing published'}): {_count(summary.transcripts, 'transcript')}, "
         f"{_count(summary.utterances, 'utterance')}."
     )
     empty = f", {summary.empty} without utterances" if summary.empty else ""
@@ -380,8 +380,8 @@ def _echo_response(response: object) -> None:
 @click.option("--geography", multiple=True, help="Only this country or region (repeatable).")
 @click.option("--filter", "named_filters", multiple=True, metavar="NAME=VALUE",
               help="Only this value of any facet, built-in or declared by the corpus, e.g. country=NOR (repeatable).")
-@click.option("--from", "date_from", default="", metavar="YYYY-MM-DD", help="From this day on.")
-@click.option("--to", "date_to", default="", metavar="YYYY-MM-DD", help="Up to this day.")
+@click.option("--from", "date_from", default="", metavar="YYYY-MM-DD", help="From this day on (1980 or 1980-10: from its first day).")
+@click.option("--to", "date_to", default="", metavar="YYYY-MM-DD", help="Up to this day (1980 or 1980-10: to its last day).")
 @click.option("--sort", default="relevance", help="relevance, date or -date (newest first).")
 @click.option("--page", default="1", metavar="N", help="Result page, from 1.")
 @click.option("--per-page", default="20", metavar="N", help="Hits per page (1–200).")

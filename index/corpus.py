@@ -75,11 +75,20 @@ class CorpusConfig:
         facet_columns = {column: name for name, column in self.facets.items()}
         renamed: dict[str, Any] = {}
         for key, value in values.items():
-            name = columns.get(key) or facet_columns.get(key) or key
+            name = columns.get(key) or facet_columns.get(key) or field_name(key, values)
             if name in renamed and key not in columns and key not in facet_columns:
                 continue  # a mapped column wins over a column that happens to bear the field's name
             renamed[name] = value
         return renamed
+
+
+def field_name(column: str, values: Mapping[str, Any]) -> str:
+    """A column named like a field but for its case (`Speaker`, `Date`: spreadsheets capitalise
+    headers) is that field, unless the record also has the field under its own name."""
+    lower = column.lower()
+    if lower != column and lower in FIELDS + ("file",) and lower not in values:
+        return lower
+    return column
 
 
 def read_config(folder: Path) -> CorpusConfig:

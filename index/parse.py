@@ -327,9 +327,13 @@ def parse_records(
 ) -> tuple[list[Transcript], list[TranscriptParseError]]:
     """Transcripts from a .jsonl/.json/.csv/.tsv file's text and its bad lines (each skipped)."""
     found = records.read_records(text, source=source, suffix=suffix)
+    config = config or corpus.CorpusConfig()
     if not found.records and not found.problems:
-        raise TranscriptParseError(source, 1, "no records")
-    return corpus.transcripts_from_records(found, source=source, config=config or corpus.CorpusConfig())
+        if found.columns is None or not text.strip():
+            raise TranscriptParseError(source, 1, "no records: the file is empty")
+        corpus.transcripts_from_records(found, source=source, config=config)  # a first row naming no field says so
+        raise TranscriptParseError(source, 1, "no records: a header row and no rows below it")
+    return corpus.transcripts_from_records(found, source=source, config=config)
 
 
 # --- files -------------------------------------------------------------------------------------
@@ -359,12 +363,12 @@ def _looks_like_records(path: Path) -> bool:
         config = corpus.read_config(path.parent)
     except (OSError, TranscriptParseError):
         return True
-    columns = {*config.fields.values(), "transcript_id", "text"}
+    columns = {column.lower() for column in (*config.fields.values(), "transcript_id", "text")}
     if path.suffix.lower() in records.TABLE_SUFFIXES:
         header = start.splitlines()[0] if start.strip() else ""
-        cells = {cell.strip().strip('"') for cell in re.split(r"[,\t]", header)}
+        cells = {cell.strip().strip('"').lower() for cell in re.split(r"[,\t]", header)}
         return bool(cells & (columns | _RECORD_KEY_NAMES))
-    keys = set(re.findall(r'"([^"\\]+)"\s*:', start))
+    keys = {key.lower() for key in re.findall(r'"([^"\\]+)"\s*:', start)}
     return bool(keys & (columns | _RECORD_KEY_NAMES))
 
 
@@ -390,7 +394,18 @@ def _manifest_of(folder: Path) -> tuple[Path | None, dict[str, listed.ManifestRo
         return folder / listed.MANIFEST_NAMES[0], None
     for problem in problems:
         log.warning("%s", problem)
+    for name, row in rows.items():
+        if not (folder / name).is_file():
+            log.warning("%s:%d: %s is listed but there is no such file in %s (correct its file cell, or add the file)",
+                        row.manifest, row.line, name, folder)
     return manifest, rows
+
+
+def _listed_but_missing(manifests: dict[Path, tuple[Path | None, dict[str, listed.ManifestRow] | None]]) -> list[Path]:
+    """The files manifests list that are not there: returned so that reading them fails and the run
+    says so (exit 1), rather than indexing fewer speeches than the manifest promises in silence."""
+    return [folder / name for folder, (_manifest, rows) in manifests.items()
+            for name in rows or () if not (folder / name).is_file()]
 
 
 def _wanted(path: Path, manifests: dict[Path, tuple[Path | None, dict[str, listed.ManifestRow] | None]]) -> bool:
@@ -452,7 +467,7 @@ def source_files(paths: Iterable[str | Path]) -> list[Path]:
             found.extend(sorted(path.parent / name for name in rows) if rows is not None else [path])
         else:
             found.append(path)
-    return found
+    return found + _listed_but_missing(manifests)
 
 
 def _named_manifest(path: Path) -> tuple[str, ...]:

@@ -490,7 +490,10 @@ def _write_changes(
         transcripts = list(parsed.transcripts)
         conflict = _id_conflict(transcripts, source, seen, taken - {source}, searcher)
         if conflict is not None:
-            outcome.skipped.append(f"{path}:1: {conflict}")
+            rest = len(transcripts) - 1
+            others = f" (nor its {rest} other transcript{'s' if rest > 1 else ''})" if rest else ""
+            outcome.skipped.append(f"{path}:1: {conflict}; this file is not indexed{others}: "
+                                   "give one of the two another transcript_id, or remove the copy")
             outcome.failed_sources.append(source)
             taken.add(source)
             continue

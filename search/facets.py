@@ -6,7 +6,8 @@ A facet is counted with `np.bincount` over the value ordinals of the hit documen
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import difflib
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 
@@ -24,12 +25,18 @@ def facet_masks(columns: Columns, filters: Mapping[str, tuple[str, ...]]) -> dic
     }
 
 
-def check_named(columns: Columns, named: tuple[str, ...]) -> None:
-    """Raise BadQuery for a facet named with --filter / filter= that the index does not have."""
+def check_named(columns: Columns, named: tuple[str, ...], filters: Iterable[str] = ()) -> None:
+    """Raise BadQuery for a facet named with --filter / filter= that the index does not have, and
+    for an API `NAME=VALUE` whose name is a misspelt facet (`contry=NOR` filtered nothing, in
+    silence); other unknown parameters (`utm_source=…`) are let be."""
+    known = ", ".join(columns.facets)
     for name in named:
         if name not in columns.facets:
-            known = ", ".join(columns.facets)
             raise BadQuery(f"unknown facet {name!r}: this index has {known}")
+    for name in filters:
+        close = difflib.get_close_matches(name, [f for f in columns.facets if f != name], n=1, cutoff=0.75)
+        if name not in columns.facets and close:
+            raise BadQuery(f"unknown facet {name!r} (did you mean {close[0]}?): this index has {known}")
 
 
 def combine(base: np.ndarray, masks: Mapping[str, np.ndarray], skip: str | None = None) -> np.ndarray:

@@ -132,7 +132,7 @@ def filter_masks(
     columns: Columns, request: SearchRequest, matched: np.ndarray | None = None
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """(live, matched and dated documents; one mask per filtered facet): what every mode filters by."""
-    check_named(columns, request.named)
+    check_named(columns, request.named, request.filters)
     base = columns.live & date_mask(columns, request.date_from, request.date_to)
     if matched is not None:
         base = base & matched

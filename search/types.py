@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from index.dates import DAY, format_partial
+from index.dates import DAY, format_partial, last_day, parse_partial_date
 from index.schema import FACETS
 from search.errors import BadQuery
 
@@ -77,7 +77,7 @@ class SearchRequest:
             q=q,
             filters=filters,
             date_from=_date(single("from"), "from"),
-            date_to=_date(single("to"), "to"),
+            date_to=_date(single("to"), "to", end=True),
             sort=sort,
             page=_int(single("page", "1"), "page", 1, MAX_PAGE),
             per_page=_int(single("per_page", "20"), "per_page", 1, MAX_PER_PAGE),
@@ -110,13 +110,16 @@ def single_raw(params: Mapping[str, Sequence[str] | str], name: str) -> str:
     return raw.strip()
 
 
-def _date(text: str, name: str) -> dt.date | None:
+def _date(text: str, name: str, *, end: bool = False) -> dt.date | None:
+    """A range bound; `1980` or `1980-10` (as partial dates are written in a corpus) stand for their
+    first day, or their last as the upper bound."""
     if not text:
         return None
     try:
-        return dt.date.fromisoformat(text)
+        first, precision = parse_partial_date(text)
     except ValueError:
         raise BadQuery(f"{name} must be a date like 2013-05-07, got {text!r}") from None
+    return last_day(first, precision) if end else first
 
 
 def _int(text: str, name: str, low: int, high: int) -> int:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
+from typing import Any
 
 from index.models import NARRATION, SPEECH, Transcript, Utterance
+from index.reader import open_index
 
 
 def make_transcript(
@@ -87,3 +90,15 @@ NO_DATE = """Events
 A page without a date line
 President of Russia Vladimir Putin: Good afternoon.
 Text version"""
+
+
+NO_UTTERANCES = """Events
+A page with nothing but its title
+May 8, 2013
+Text version"""
+
+
+def stored_documents(index_dir: Path) -> dict[str, dict[str, Any]]:
+    """Every live document of the published index, by utterance id."""
+    with open_index(index_dir).searcher() as searcher:
+        return {fields["id"]: fields for fields in searcher.all_stored_fields()}

@@ -349,6 +349,24 @@ def test_every_form_is_capped_before_reading(tmp_path: Path) -> None:
     assert "file too large (256.0 MB > 256 MB) to read at once; split it into several files" in error_of(path)
 
 
+def test_a_file_the_manifest_lists_but_that_is_missing_fails_the_run(speeches: Path, tmp_path: Path,
+                                                                      caplog: pytest.LogCaptureFixture) -> None:
+    """A speech listed in the manifest whose file is not there is named by the manifest's line, and
+    the run exits 1 (it was silently left out when the folder was given)."""
+    with (speeches / "manifest.tsv").open("a", encoding="utf-8") as manifest:
+        manifest.write("FRA_67_2012.txt\tFRA\t67\t2012\tFrançois Hollande\t\n")
+    with caplog.at_level(logging.WARNING):
+        files = source_files([speeches])
+    assert files[-1] == speeches / "FRA_67_2012.txt"
+    assert (f"{speeches / 'manifest.tsv'}:4: FRA_67_2012.txt is listed but there is no such file in {speeches} "
+            "(correct its file cell, or add the file)") in caplog.messages
+
+    result = CliRunner().invoke(cli, ["reindex", str(speeches), "--index", str(tmp_path / "index")])
+    assert result.exit_code == 1
+    assert "2 transcripts" in result.stdout
+    assert f"{speeches / 'FRA_67_2012.txt'}:0: cannot read" in result.output
+
+
 def test_one_command_indexes_every_form_with_its_facets(tmp_path: Path, speeches: Path) -> None:
     write(tmp_path / "debates" / "d.jsonl", jsonl(DEBATE))
     write(tmp_path / "debates" / "e.csv", CSV.replace("d1", "e1"))
@@ -414,3 +432,35 @@ def test_a_line_separator_inside_a_csv_cell_does_not_split_the_row(tmp_path: Pat
     path.write_text("transcript_id,date,text\r\na,2011,one\u2028two\r\n", encoding="utf-8")
     parsed = read_file(path)
     assert (parsed.problems, parsed.transcripts[0].utterances[0].text) == ((), "one\u2028two")
+
+
+def test_capitalised_field_columns_are_the_fields(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """A spreadsheet's `Transcript_ID,Speaker,Date,Text` header (with a BOM and Windows line ends)
+    names the fields; a folder scan reads it; the other columns stay metadata as written."""
+    folder = tmp_path / "debates"
+    folder.mkdir()
+    (folder / "d.csv").write_bytes(
+        "\ufeffTranscript_ID,Speaker,Date,Text,Cycle\r\n"
+        'deb-2012,Jim Lehrer,2012-10,"Good evening from Denver, and welcome.",2012\r\n'
+        "deb-2012,Barack Obama,,Thank you.,\r\n".encode())
+    with caplog.at_level(logging.WARNING):
+        (debate,) = iter_transcripts([folder])
+    assert (debate.id, debate.date_text, dict(debate.meta)) == ("deb-2012", "2012-10", {"Cycle": "2012"})
+    assert [(u.speaker, u.text) for u in debate.utterances] == [
+        ("Jim Lehrer", "Good evening from Denver, and welcome."), ("Barack Obama", "Thank you.")]
+    assert not caplog.messages
+
+
+def test_a_lower_case_field_wins_over_its_capitalised_twin(tmp_path: Path) -> None:
+    path = write(tmp_path / "d.jsonl", jsonl([{"transcript_id": "a", "date": "2011", "text": "Hi.", "Speaker": "Jones", "speaker": "Smith"}]))
+    (transcript,) = read_file(path).transcripts
+    assert (transcript.utterances[0].speaker, dict(transcript.meta)) == ("Smith", {"Speaker": "Jones"})
+
+
+@pytest.mark.parametrize(("name", "content", "message"), [
+    ("empty.jsonl", "", "empty.jsonl:1: no records: the file is empty"),
+    ("head.csv", "transcript_id,date,text\n", "head.csv:1: no records: a header row and no rows below it"),
+    ("nohead.csv", "x1,2004,Someone,some text\n", "nohead.csv:1: the first row names none of the fields"),
+])
+def test_a_file_without_records_says_why(tmp_path: Path, name: str, content: str, message: str) -> None:
+    assert message in error_of(write(tmp_path / name, content))

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from test_html import site_page
+from site_pages import site_page
 
 from index import fetch as fetching
 from index.fetch import FetchError, HttpClient, Throttle, fetch, page_path, parse_id_range

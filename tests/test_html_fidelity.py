@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from selectolax.lexbor import LexborHTMLParser
-from test_fidelity import load_truth, speaker_matches, speech_turns
+from fidelity_rules import load_truth, speaker_matches, speech_turns
 
 from index.errors import TranscriptParseError
 from index.models import SPEECH, Transcript

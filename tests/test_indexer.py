@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import KERRY_MEETING, LAVROV_MEETING, NO_DATE
+from helpers import KERRY_MEETING, LAVROV_MEETING, NO_DATE, NO_UTTERANCES, stored_documents
 from whoosh import index as whoosh_index
 from whoosh.qparser import QueryParser
 
@@ -43,11 +43,6 @@ PRESS_JSONL = "\n".join(
     )
 ) + "\n"
 
-NO_UTTERANCES = """Events
-A page with nothing but its title
-May 8, 2013
-Text version"""
-
 
 @pytest.fixture
 def corpus(tmp_path: Path) -> Path:
@@ -68,12 +63,6 @@ def index_path(tmp_path: Path) -> Path:
 def parsed(folder: Path) -> list[Transcript]:
     """What the real parser makes of every file in `folder`."""
     return [t for path in sorted(folder.iterdir()) for t in parse_file(path)]
-
-
-def stored_documents(index_dir: Path) -> dict[str, dict[str, Any]]:
-    """Every live document of the published index, by utterance id."""
-    with open_index(index_dir).searcher() as searcher:
-        return {fields["id"]: fields for fields in searcher.all_stored_fields()}
 
 
 def search_ids(index_dir: Path, query: str) -> set[str]:
@@ -297,7 +286,8 @@ def test_transcript_id_already_indexed_from_another_file_is_skipped(corpus: Path
     summary = reindex(index_path, [corpus])
 
     reason = f"transcript id 'kerry' is already indexed from {corpus / 'kerry.txt'}"
-    assert summary.skipped == (f"{other / 'kerry.txt'}:1: {reason}",)
+    assert summary.skipped == (f"{other / 'kerry.txt'}:1: {reason}; this file is not indexed: "
+                               "give one of the two another transcript_id, or remove the copy",)
     sources = {d["source"] for d in stored_documents(index_path).values() if d["transcript_id"] == "kerry"}
     assert sources == {str((corpus / "kerry.txt").resolve())}
 

@@ -119,6 +119,20 @@ def test_api_takes_name_value_and_reports_transcripts(client: FlaskClient) -> No
     assert client.get("/api/search?q=&filter=contry%3DARG").status_code == 400
 
 
+@pytest.mark.parametrize(("query", "message"), [
+    ("contry=NOR", "unknown facet 'contry' (did you mean country?)"),
+    ("sesion=66", "unknown facet 'sesion' (did you mean session?)"),
+    ("topics=Economy", "unknown facet 'topics' (did you mean topic?)"),
+])
+def test_a_misspelt_facet_in_the_api_is_refused_not_ignored(client: FlaskClient, query: str, message: str) -> None:
+    """`contry=NOR` returned every country's hits as if filtered; a parameter unlike any facet is let be."""
+    response = client.get(f"/api/search?q=Council&{query}")
+    assert response.status_code == 400
+    assert response.get_json()["error"].startswith(message)
+    assert "this index has speaker, role, year, place, topic, geography, country, session" in response.get_json()["error"]
+    assert client.get("/api/search?q=Council&utm_source=mail").get_json()["total"] == 3
+
+
 def test_the_search_page_shows_metadata_facets_chips_and_partial_dates(client: FlaskClient) -> None:
     page = client.get("/?country=NOR").get_data(as_text=True)
     assert "Country" in page and "Session" in page
@@ -163,3 +177,25 @@ def test_trend_counts_partial_dates_in_their_year_and_echoes_metadata_filters(cl
     data = client.get("/api/trend?q=Security&session=66").get_json()
     assert data["filters"]["session"] == ["66"]
     assert {year["year"]: year["hits"] for year in data["years"]} == {2011: 2}
+
+
+def test_a_year_or_month_as_a_range_bound_means_its_whole_period(tmp_path: Path) -> None:
+    """`--from 1980 --to 1980-10` (dates written as the corpus writes them) cover 1 January to 31
+    October; `--from 1980-11` leaves out a debate dated `1980-10`."""
+    corpus = tmp_path / "debates.jsonl"
+    corpus.write_text(
+        '{"transcript_id": "carter-reagan", "date": "1980-10", "speaker": "Ronald Reagan", "text": "Inflation is the cruellest tax."}\n'
+        '{"transcript_id": "bush-dukakis", "date": "1988-10-13", "speaker": "George Bush", "text": "Inflation again."}\n',
+        encoding="utf-8")
+    index_dir = tmp_path / "index"
+    assert CliRunner().invoke(cli, ["reindex", str(corpus), "--index", str(index_dir)]).exit_code == 0
+
+    def hits(*bounds: str) -> list[str]:
+        result = CliRunner().invoke(cli, ["search", "inflation", "--index", str(index_dir), "--json", *bounds])
+        assert result.exit_code == 0, result.output
+        return sorted(hit["date"] for hit in json.loads(result.stdout)["hits"])
+
+    assert hits("--from", "1980", "--to", "1980-10") == ["1980-10"]
+    assert hits("--to", "1988") == ["1980-10", "1988-10-13"]
+    assert hits("--from", "1980-11") == ["1988-10-13"]
+    assert hits("--from", "1988-10-14") == []

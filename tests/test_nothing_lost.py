@@ -15,8 +15,7 @@ from index.reindex import reindex
 from index.stats import index_stats
 from manage import cli
 
-from helpers import KERRY_MEETING, NO_DATE
-from test_indexer import NO_UTTERANCES, stored_documents
+from helpers import KERRY_MEETING, NO_DATE, NO_UTTERANCES, stored_documents
 
 
 def meetings(folder: Path, count: int) -> Path:
@@ -192,3 +191,18 @@ def test_a_full_rebuild_copies_the_old_version_of_a_file_that_fails(tmp_path: Pa
     assert {k: v for k, v in after.items() if v["transcript_id"] in ("m-01", "p")} == {
         k: v for k, v in before.items() if v["transcript_id"] in ("m-01", "p")
     }
+
+
+def test_a_transcript_id_in_two_files_says_what_is_not_indexed_and_how_to_fix(tmp_path: Path) -> None:
+    """Two record files sharing a transcript_id: the second file is kept out whole (its other
+    transcripts too), and the message says so and what to change."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.jsonl").write_text('{"transcript_id": "dup", "date": "2004", "text": "One."}\n', encoding="utf-8")
+    (corpus / "b.jsonl").write_text('{"transcript_id": "dup", "date": "2005", "text": "Two."}\n'
+                                    '{"transcript_id": "other", "date": "2005", "text": "Three."}\n', encoding="utf-8")
+    result = CliRunner().invoke(cli, ["reindex", str(corpus), "--index", str(tmp_path / "index")])
+    assert result.exit_code == 1
+    assert (f"{corpus / 'b.jsonl'}:1: transcript id 'dup' is already indexed from {corpus / 'a.jsonl'}; this file is "
+            "not indexed (nor its 1 other transcript): give one of the two another transcript_id, or remove the copy"
+            ) in result.output

@@ -14,6 +14,7 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from markupsafe import Markup
 
 from search.errors import BadQuery, NotFound, SemanticUnavailable
+from index.dates import last_day, parse_partial_date
 from index.models import Transcript, Utterance
 from search import hybrid, kwic
 from search.engine import Engine
@@ -54,6 +55,16 @@ SIMILAR_LIMIT = 10
 # The similar page shows this much of the utterance it starts from (the rest is a click away).
 SOURCE_PREVIEW_CHARS = 600
 KWIC_SORT_LABELS = {"": "Hit order", "left": "Left word", "right": "Right word"}
+
+
+def date_input(text: str, *, end: bool = False) -> str:
+    """A range bound for `<input type=date>`: `from=2012` (allowed in the URL) as its first day, `to=2012-09`
+    as its last; the browser shows a partial value as empty and "Apply dates" then dropped the bound."""
+    try:
+        first, precision = parse_partial_date(text)
+    except ValueError:
+        return text
+    return (last_day(first, precision) if end else first).isoformat()
 
 
 @dataclass(frozen=True)
@@ -293,8 +304,8 @@ class _PageState:
             "chips": chips,
             "clear_filters": self.url(without(self.params, *{n for n, _ in self.params if is_filter(n)})) if chips else None,
             "hidden_fields": self.hidden_fields(),
-            "date_from": (self.values("from") or [""])[-1],
-            "date_to": (self.values("to") or [""])[-1],
+            "date_from": date_input((self.values("from") or [""])[-1]),
+            "date_to": date_input((self.values("to") or [""])[-1], end=True),
             "view": view,
             "view_links": [
                 Link("Results", self.url(replace(self.params, view=None, kwic_sort=None)), view != "kwic"),
