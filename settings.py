@@ -23,6 +23,9 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 5000
     debug: bool = False
+    # The public address of this server (`https://verbatim.example.org`), for links that leave the
+    # page: exports, citations, feeds. None: only non-loopback request addresses are used.
+    base_url: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> "Settings":
@@ -31,4 +34,5 @@ class Settings:
             index_dir=Path(environ.get("VERBATIM_INDEX") or DEFAULT_INDEX),
             host=environ.get("VERBATIM_HOST") or "127.0.0.1",
             port=int(environ.get("VERBATIM_PORT") or 5000),
+            base_url=(environ.get("VERBATIM_BASE_URL") or "").rstrip("/") or None,
         )

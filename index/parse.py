@@ -25,6 +25,7 @@ from index import labels as lb
 from index import layout
 from index.errors import TranscriptParseError
 from index.models import ADDRESS, NARRATION, SPEECH, Transcript, Utterance
+from index.sources import site_url
 
 log = logging.getLogger(__name__)
 
@@ -243,6 +244,7 @@ def parse_transcript(text: str, *, source: str, transcript_id: str | None = None
         persons=tail.persons,
         source=source,
         utterances=_utterances(tid, summary, drafts),
+        url=site_url(tid),
     )
 
 
@@ -272,6 +274,7 @@ def parse_html(text: str, *, source: str, transcript_id: str | None = None) -> T
         persons=page.persons,
         source=page.url or source,
         utterances=_utterances(tid, summary, drafts),
+        url=page.url or site_url(tid),
     )
 
 

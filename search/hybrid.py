@@ -378,7 +378,8 @@ def _hit_maker(
         start, end = passages[doc]
         marked = terms if why == BOTH else frozenset()
         snippet = passage_snippet(stored_text(stored), start, end, marked, view.tokens)
-        return pipeline.make_hit(stored, score=scores[doc], snippet=snippet, matched_by=why)
+        found = pipeline.make_hit(stored, score=scores[doc], snippet=snippet, matched_by=why)
+        return dataclasses.replace(found, passage=(start, end))
 
     return hit
 

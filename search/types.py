@@ -73,11 +73,17 @@ class SearchRequest:
         mode = single("mode", "keyword")
         if mode not in MODES:
             raise BadQuery(f"unknown mode {mode!r}: use one of {', '.join(MODES)}")
+        date_from, date_to = _date(single("from"), "from"), _date(single("to"), "to")
+        if date_from and date_to and date_from > date_to:
+            raise BadQuery(
+                f"the date range is reversed: from {date_from.isoformat()} is after to {date_to.isoformat()};"
+                " swap the two dates"
+            )
         return cls(
             q=q,
             filters=filters,
-            date_from=_date(single("from"), "from"),
-            date_to=_date(single("to"), "to"),
+            date_from=date_from,
+            date_to=date_to,
             sort=sort,
             page=_int(single("page", "1"), "page", 1, MAX_PAGE),
             per_page=_int(single("per_page", "20"), "per_page", 1, MAX_PER_PAGE),
@@ -111,12 +117,15 @@ def single_raw(params: Mapping[str, Sequence[str] | str], name: str) -> str:
 
 
 def _date(text: str, name: str) -> dt.date | None:
+    """A day; a year alone means its first day for `from` and its last for `to` (`from=2019`)."""
     if not text:
         return None
+    if text.isdigit() and len(text) == 4 and text != "0000":
+        return dt.date(int(text), 1, 1) if name == "from" else dt.date(int(text), 12, 31)
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
-        raise BadQuery(f"{name} must be a date like 2013-05-07, got {text!r}") from None
+        raise BadQuery(f"{name} must be a date like 2013-05-07 or a year like 2013, got {text!r}") from None
 
 
 def _int(text: str, name: str, low: int, high: int) -> int:
@@ -168,6 +177,10 @@ class Hit:
     date_precision: str = DAY
     # An own corpus's metadata of the hit's transcript (DESIGN §6).
     meta: Mapping[str, str] = field(default_factory=dict, hash=False)
+    # The original page's address (None when unknown).
+    url: str | None = None
+    # A semantic hit's best passage: its character span in the utterance's text.
+    passage: tuple[int, int] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The hit as in DESIGN §5."""
@@ -184,6 +197,7 @@ class Hit:
             "score": round(self.score, 4),
             "snippet": self.snippet,
             "matched_by": self.matched_by,
+            "url": self.url,
             "meta": dict(self.meta),
         }
 

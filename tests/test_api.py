@@ -40,7 +40,7 @@ def test_search_returns_the_design_json(client):
     assert len(data["hits"]) == 2
     assert list(data["hits"][0]) == [
         "id", "transcript_id", "seq", "speaker", "role", "kind", "date", "title", "place", "score", "snippet",
-        "matched_by", "meta",
+        "matched_by", "url", "meta",
     ]  # fmt: skip
     assert {hit["matched_by"] for hit in data["hits"]} == {"keyword"}
     assert all("<mark>Geneva</mark>" in hit["snippet"] for hit in data["hits"])
@@ -58,7 +58,7 @@ def test_search_hit_fields_match_the_utterance(client):
     data = get_json(client, "/api/search?q=Communique&speaker=John+Kerry")
     assert data["total"] == 1
     hit = data["hits"][0]
-    assert {k: v for k, v in hit.items() if k not in ("score", "snippet", "matched_by")} == {
+    assert {k: v for k, v in hit.items() if k not in ("score", "snippet", "matched_by", "url")} == {
         "id": "t-kerry:2",
         "transcript_id": "t-kerry",
         "seq": 2,
@@ -96,7 +96,7 @@ def test_suggestion_for_a_misspelt_query(client):
         ("/api/search?year=13", "year must be four digits like 2013, got '13'"),
         ("/api/search?sort=up", "unknown sort 'up': use one of relevance, date, -date"),
         ("/api/search?per_page=500", "per_page must be between 1 and 200, got 500"),
-        ("/api/search?to=yesterday", "to must be a date like 2013-05-07, got 'yesterday'"),
+        ("/api/search?to=yesterday", "to must be a date like 2013-05-07 or a year like 2013, got 'yesterday'"),
         ("/api/search?format=xml", "unknown format 'xml': use json or csv"),
     ],
 )
@@ -123,8 +123,10 @@ def test_csv_exports_every_hit_with_full_text_and_a_link(client):
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
     assert response.headers["Content-Disposition"] == 'attachment; filename="verbatim-geneva.csv"'
-    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
-    assert rows[0] == ["id", "date", "speaker", "role", "title", "place", "text", "link"]
+    body = response.get_data(as_text=True)
+    assert body.startswith("\ufeff")  # a byte-order mark, so spreadsheets read UTF-8
+    rows = list(csv.reader(io.StringIO(body.removeprefix("\ufeff"))))
+    assert rows[0] == ["id", "date", "speaker", "role", "title", "place", "text", "link", "url"]
     by_id = {row[0]: row for row in rows[1:]}
     assert set(by_id) == {"t-kerry:2", "t-lavrov:0", "t-lavrov:1"}  # all hits, not one page
     assert by_id["t-kerry:2"] == [
@@ -135,21 +137,23 @@ def test_csv_exports_every_hit_with_full_text_and_a_link(client):
         "Meeting with US Secretary of State John Kerry",
         "The Kremlin, Moscow",
         "We have both embraced, in the Geneva Communique, a common approach to Syria.",
-        "http://localhost/t/t-kerry?q=Geneva#u2",
+        # Reached at a loopback address and no public base URL configured: a path, not http://localhost.
+        "/t/t-kerry?q=Geneva#u2",
+        "",
     ]
 
 
 def test_csv_follows_filters_and_sort(client):
     response = client.get("/api/search?speaker=Vladimir+Putin&sort=date&format=csv")
-    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))[1:]
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).removeprefix("\ufeff"))))[1:]
     assert [row[0] for row in rows] == ["t-kerry:1", "t-kerry:3", "t-lavrov:0", "t-economy:0", "t-economy:1"]
-    assert rows[0][7] == "http://localhost/t/t-kerry#u1"
+    assert rows[0][7] == "/t/t-kerry#u1"
     assert response.headers["Content-Disposition"] == 'attachment; filename="verbatim-browse.csv"'
 
 
 def test_csv_of_no_hits_is_the_header_alone(client):
     response = client.get("/api/search?q=zebra&format=csv")
-    assert response.get_data(as_text=True).splitlines() == ["id,date,speaker,role,title,place,text,link"]
+    assert response.get_data(as_text=True).splitlines() == ["\ufeffid,date,speaker,role,title,place,text,link,url"]
 
 
 @pytest.fixture
@@ -171,7 +175,7 @@ def test_csv_cells_that_look_like_formulas_are_kept_as_text(formula_index):
     app = create_app(Settings(index_dir=formula_index))
     try:
         response = app.test_client().get("/api/search?q=sanctions&sort=date&format=csv")
-        rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+        rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).removeprefix("\ufeff"))))
     finally:
         app.extensions["verbatim"].close()
     assert rows[1] == [
@@ -182,7 +186,8 @@ def test_csv_cells_that_look_like_formulas_are_kept_as_text(formula_index):
         "'=HYPERLINK(\"http://evil.example\", \"click\")",
         "'=cmd|' /C calc'!A0",
         "'@SUM(A1:A9) about sanctions",
-        "http://localhost/t/t-formula?q=sanctions#u0",
+        "/t/t-formula?q=sanctions#u0",
+        "",
     ]
     assert rows[2][2:4] == ["", ""] and rows[2][6] == "'\tsanctions\r\n=1+1"
 

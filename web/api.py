@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-import contextlib
-import csv
-import io
-import itertools
-import re
-from collections.abc import Iterator
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request, stream_with_context, url_for
+from flask import Blueprint, jsonify, request
 
-from index.dates import format_partial
 from search.errors import BadQuery, NotFound, SemanticUnavailable
-from search.types import FACET_NAMES, Hit, SearchRequest
+from search.types import FACET_NAMES, SearchRequest
 from web import current_engine
+from web.exports import hits_csv, spreadsheet_safe  # noqa: F401  (spreadsheet_safe: tests import it here)
 from web.modes import public_message
 from web.openapi import openapi_document
 from web.trend import year_trend
@@ -23,8 +17,6 @@ from web.trend import year_trend
 bp = Blueprint("api", __name__)
 
 FORMATS = ("json", "csv")
-CSV_COLUMNS = ("id", "date", "speaker", "role", "title", "place", "text", "link")
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 MAX_SIMILAR = 50
 
 
@@ -57,7 +49,7 @@ def search() -> Any:
     search_request = SearchRequest.from_params(request.args.to_dict(flat=False))
     engine = current_engine()
     if output == "csv":
-        return _csv_response(search_request)
+        return hits_csv(search_request)
     response = engine.search(search_request)
     result = jsonify(response.to_dict())
     result.headers["Server-Timing"] = f"search;dur={response.elapsed_ms:.1f}"
@@ -115,54 +107,3 @@ def openapi() -> Any:
 def unknown(rest: str) -> Any:
     """Anything else under /api: a JSON 404 that points to the description."""
     return jsonify({"error": f"no API endpoint /api/{rest}; see /api/openapi.json"}), 404
-
-
-def _csv_response(search_request: SearchRequest) -> Response:
-    """Every hit as CSV, streamed; a malformed query fails before the first byte is sent."""
-    engine = current_engine()
-    facets = engine.meta_facets()
-    hits = engine.iter_texts(search_request)
-    first = next(hits, None)
-    all_hits = itertools.chain([first], hits) if first is not None else iter(())
-
-    def rows() -> Iterator[str]:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow((*CSV_COLUMNS, *facets))  # then a column per metadata facet (DESIGN §6)
-        with contextlib.closing(hits):  # gives the engine its searcher back, even if the client leaves
-            for hit, text in all_hits:
-                row = [*_csv_row(hit, text, search_request.q), *(hit.meta.get(name, "") for name in facets)]
-                writer.writerow([spreadsheet_safe(cell) for cell in row])
-                yield buffer.getvalue()
-                buffer.seek(0)
-                buffer.truncate()
-        yield buffer.getvalue()
-
-    filename = _slug(search_request.q) or "browse"
-    return Response(
-        stream_with_context(rows()),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="verbatim-{filename}.csv"'},
-    )
-
-
-def _csv_row(hit: Hit, text: str, q: str) -> list[str]:
-    link = url_for(
-        "pages.transcript", transcript_id=hit.transcript_id, q=q or None, _anchor=f"u{hit.seq}", _external=True
-    )
-    return [hit.id, format_partial(hit.date, hit.date_precision), hit.speaker, hit.role, hit.title, hit.place, text, link]
-
-
-def spreadsheet_safe(cell: str) -> str:
-    """A cell that spreadsheets show as text: one starting like a formula gets a leading apostrophe.
-
-    Excel, LibreOffice and Google Sheets run a cell starting with = + - @ (or a tab or
-    carriage return before one) as a formula, and transcripts are text from elsewhere
-    (OWASP "CSV injection"). The apostrophe is what a spreadsheet user types for the same.
-    """
-    return "'" + cell if cell.startswith(FORMULA_STARTS) else cell
-
-
-def _slug(text: str) -> str:
-    """A file-name-safe short form of the query."""
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:40]

@@ -89,6 +89,10 @@ _HIT = {
             "enum": ["keyword", "semantic", "both"],
             "description": "Why it is a hit: its words, its meaning (semantic and hybrid modes) or both.",
         },
+        "url": {
+            "type": ["string", "null"],
+            "description": "The original page's address (e.g. on en.kremlin.ru), null when unknown.",
+        },
         "meta": {
             "type": "object",
             "additionalProperties": {"type": "string"},

@@ -22,6 +22,8 @@ from search.types import MAX_QUERY_CHARS, FacetResult, FacetValue, Hit, SearchRe
 from web import current_engine
 from web.histogram import histogram
 from web.modes import KEYWORD, MATCHED_BY_HINTS, MATCHED_BY_LABELS, mode_links, mode_of, public_message
+from web.feeds import feed_params
+from web.state import context_params, transcript_arrival
 from web.urls import Params, is_filter, params_of, query_string, replace, toggle, without
 
 bp = Blueprint("pages", __name__)
@@ -126,6 +128,7 @@ def transcript(transcript_id: str) -> Any:
         for i, seq in enumerate(hit_seqs)
     }
     texts = {seq: Markup(html) for seq, html in matches.items()}  # escaped by the engine, <mark> only
+    arrived = transcript_arrival(document, request.args.items(multi=True), texts)
     status = 400 if error else 200
     return (
         render_template(
@@ -136,6 +139,7 @@ def transcript(transcript_id: str) -> Any:
             texts=texts,
             hit_seqs=hit_seqs,
             neighbours=neighbours,
+            **arrived,
         ),
         status,
     )
@@ -300,6 +304,11 @@ class _PageState:
                 Link("Results", self.url(replace(self.params, view=None, kwic_sort=None)), view != "kwic"),
                 Link("KWIC", self.url(replace(self.params, view="kwic")), view == "kwic"),
             ],
+            "feed_url": url_for("feeds.feed") + query_string(feed_params(self.params)),
+            "kwic_csv_url": url_for("exports.kwic_csv") + query_string(without(self.params, "view")),
+            "semantic_url": None if self.semantic_reason else self.url(replace(self.params, mode="semantic")),
+            # The quote finder (/quote) takes the same `q`.
+            "quote_url": "/quote" + query_string([("q", self.q)] if self.q else []),
             "csv_url": url_for("api.search") + query_string(replace(without(self.params, "view", "kwic_sort"), format="csv")),
         }
 
@@ -350,8 +359,9 @@ class _PageState:
         return None if self.semantic_reason else url_for("pages.similar", utterance_id=hit.id)
 
     def context_url(self, hit: Hit) -> str:
-        """The hit's utterance in its transcript, query words highlighted."""
-        return url_for("pages.transcript", transcript_id=hit.transcript_id, q=self.q or None, _anchor=f"u{hit.seq}")
+        """The hit's utterance in its transcript, query words highlighted; the whole search rides along."""
+        path = url_for("pages.transcript", transcript_id=hit.transcript_id)
+        return path + query_string(context_params(self.params, hit.seq, hit.passage)) + f"#u{hit.seq}"
 
     def facet_view(self, facet: FacetResult) -> FacetView:
         """Sidebar entries of a facet: selected values always shown, links toggle them."""
