@@ -13,6 +13,7 @@ from web.exports import hits_csv, spreadsheet_safe  # noqa: F401  (spreadsheet_s
 from web.modes import public_message
 from web.openapi import openapi_document
 from web.trend import year_trend
+from web.trends import merge_years, trend_series
 
 bp = Blueprint("api", __name__)
 
@@ -68,12 +69,16 @@ def transcript(transcript_id: str) -> Any:
 
 @bp.get("/trend")
 def trend() -> Any:
-    """Hits per year for `q` (with optional filters), absolute and per 10,000 utterances."""
+    """Hits per year for `q` (with filters): per 10,000 utterances and per 10,000 words; `series` per term or speaker.
+
+    Several `q`s give a series per term; one `q` with several `speaker`s (or `by=speaker`) a series per speaker.
+    """
     search_request = SearchRequest.from_params(request.args.to_dict(flat=False))
     if not search_request.q:
         raise BadQuery("trend needs a query: /api/trend?q=…")
     years = year_trend(current_engine(), search_request)
     names = (*FACET_NAMES, *sorted(set(search_request.filters) - set(FACET_NAMES)))  # then a corpus's own
+    per_word = trend_series(request.args)[3]
     return jsonify(
         {
             "query": search_request.q,
@@ -81,7 +86,8 @@ def trend() -> Any:
             "from": search_request.date_from.isoformat() if search_request.date_from else None,
             "to": search_request.date_to.isoformat() if search_request.date_to else None,
             "total": sum(year.hits for year in years),
-            "years": [year.to_dict() for year in years],
+            "years": merge_years([year.to_dict() for year in years], per_word[0] if len(per_word) == 1 else None),
+            "series": [s.to_dict() for s in per_word],
         }
     )
 
