@@ -759,6 +759,21 @@ def alerts_run(obj: tuple[Settings, Path | None], names: tuple[str, ...], as_jso
 # --- serve (web/) ---
 
 
+def _needs_embedding(settings: Settings) -> bool:
+    """True when the [semantic] extra is installed and some indexed utterance has no current vector."""
+    from search.semantic import semantic_available
+
+    if not semantic_available():
+        return False
+    from search.vectors import indexed_texts, load_store, text_hash
+
+    store = load_store(settings.index_dir)
+    if store is None:
+        return True
+    done = store.utterance_hashes()
+    return any(done.get(uid) != text_hash(text) for uid, text in indexed_texts(settings.index_dir).items())
+
+
 @cli.command("serve")
 @click.option("--host", default=None, help="Address to listen on (default 127.0.0.1, or $VERBATIM_HOST).")
 @click.option("--port", type=click.IntRange(0, 65535), default=None, help="Port (default 5000, or $VERBATIM_PORT).")
@@ -779,6 +794,7 @@ def alerts_run(obj: tuple[Settings, Path | None], names: tuple[str, ...], as_jso
 )
 @click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True, help="Worker threads (waitress).")
 @click.option("--base-url", default=None, metavar="URL", help="Public address for links in exports, citations and feeds (or $VERBATIM_BASE_URL).")
+@click.option("--embed", is_flag=True, help="Compute missing embedding vectors in the background while serving (make run).")
 @click.pass_obj
 def serve_command(
     settings: Settings,
@@ -789,6 +805,7 @@ def serve_command(
     server_name: str,
     threads: int,
     base_url: str | None,
+    embed: bool,
 ) -> None:
     """Run the web UI and JSON API (only this machine can connect unless --host says otherwise)."""
     # Imported here so the other commands do not pay for Flask and the servers.
@@ -803,7 +820,9 @@ def serve_command(
     )
     if server_name == "gunicorn" and not server.gunicorn_available():
         raise click.UsageError("gunicorn (with gevent) is not available here: use --server waitress")
-    use_gunicorn = not debug and server_name != "waitress" and server.gunicorn_available()
+    # --embed embeds in a thread of the serving process, whose pages show its progress: one process.
+    embedding = embed and not debug and _needs_embedding(settings)
+    use_gunicorn = not debug and not embedding and server_name != "waitress" and server.gunicorn_available()
     where = f"http://{settings.host}:{settings.port}/"
     if settings.host not in ("127.0.0.1", "localhost", "::1"):
         click.echo(
@@ -824,7 +843,12 @@ def serve_command(
     # (not under --debug, whose reloader would load it in a process that serves nothing).
     from web import warm_up
 
-    if not debug and warm_up(app) is not None:
+    if embedding:
+        from web.embedding import start_background_embedding
+
+        start_background_embedding(app)
+        click.echo("Keyword search is on; embedding vectors are computed in the background for meaning search.")
+    elif not debug and warm_up(app) is not None:
         click.echo("Semantic search on; loading the embedding model in the background.")
     if debug:
         app.run(host=settings.host, port=settings.port, debug=True)

@@ -47,7 +47,7 @@ SECURITY_HEADERS = {
 
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> Flask:
     """The Flask app: opens the index once (or later, once it exists) and registers pages and API."""
-    from web import api, exports, feeds, links, quote, trends, views  # noqa: F401 (quote adds its routes to both blueprints)
+    from web import api, embedding, exports, feeds, links, quote, trends, views  # noqa: F401 (quote adds its routes to both blueprints)
 
     settings = settings or Settings.from_env()
     app = Flask(__name__)
@@ -64,6 +64,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.register_blueprint(exports.bp)
     app.register_blueprint(trends.bp)
     links.init_app(app)
+    embedding.init_app(app)
     app.register_blueprint(api.bp, url_prefix="/api")
     app.after_request(_add_security_headers)
     app.register_error_handler(HTTPException, _http_error)

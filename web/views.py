@@ -22,6 +22,7 @@ from search.types import MAX_QUERY_CHARS, FacetResult, FacetValue, Hit, SearchRe
 from web import current_engine
 from web.histogram import histogram
 from web.modes import KEYWORD, MATCHED_BY_HINTS, MATCHED_BY_LABELS, mode_links, mode_of, public_message
+from web.embedding import progress_note
 from web.feeds import feed_params
 from web.state import context_params, transcript_arrival
 from web.urls import Params, is_filter, params_of, query_string, replace, toggle, without
@@ -210,6 +211,9 @@ def _search_url(params: Params) -> str:
 
 def semantic_reason(engine: Engine) -> str | None:
     """Why semantic and hybrid modes cannot run here, fit for the page (no server paths); None if they can."""
+    preparing = progress_note()
+    if preparing is not None:  # vectors half-written in the background: not a full meaning search yet
+        return preparing
     reason = hybrid.unavailable_reason(engine.semantic_index())
     return None if reason is None else _public_reason(engine, reason)
 
