@@ -148,7 +148,7 @@ def test_speaker_facet_changes_results_and_counts(page, server):
 def test_open_a_hit_in_context_marks_the_utterance(page, server):
     page.goto(server + "/?q=Geneva")
     page.locator('article[data-hit-id="t-kerry:2"] a.in-context').click()
-    page.wait_for_url(server + "/t/t-kerry?q=Geneva#u2")
+    page.wait_for_url(server + "/t/t-kerry?q=Geneva&at=2#u2")
     target = page.locator("#u2")
     expect(target).to_be_in_viewport()
     expect(target.locator("mark")).to_have_text("Geneva")
