@@ -231,22 +231,46 @@ def test_unknown_transcript_is_404_json(client):
 # --- /api/trend
 
 
-def test_trend_counts_hits_per_year_against_that_years_utterances(client):
+def _spoken(transcripts, year: int, speaker: str | None = None) -> tuple[int, int]:
+    """(occurrences of "Geneva", words) in the fixture's turns of a year, counted by hand."""
+    turns = [
+        u.text for t in transcripts if t.date.year == year for u in t.utterances if speaker in (None, u.speaker)
+    ]
+    return sum(text.count("Geneva") for text in turns), sum(len(re.findall(r"\w+(?:['’]\w+)*", t)) for t in turns)
+
+
+def test_trend_counts_hits_per_year_against_that_years_utterances_and_words(client, transcripts):
     data = get_json(client, "/api/trend?q=Geneva")
     assert data["query"] == "Geneva" and data["total"] == 3
+    (m13, w13), (m14, w14) = _spoken(transcripts, 2013), _spoken(transcripts, 2014)
+    assert (m13, m14) == (3, 0)
     assert data["years"] == [
-        {"year": 2013, "hits": 3, "utterances": 8, "per_10k": 3750.0},
-        {"year": 2014, "hits": 0, "utterances": 2, "per_10k": 0.0},
-    ]
+        {"year": 2013, "hits": 3, "utterances": 8, "per_10k": 3750.0,
+         "matches": m13, "words": w13, "per_10k_words": round(10_000 * m13 / w13, 2)},
+        {"year": 2014, "hits": 0, "utterances": 2, "per_10k": 0.0, "matches": 0, "words": w14, "per_10k_words": 0.0},
+    ]  # fmt: skip
 
 
-def test_trend_for_one_speaker_is_relative_to_that_speakers_turns(client):
+def test_trend_for_one_speaker_is_relative_to_that_speakers_turns(client, transcripts):
     data = get_json(client, "/api/trend?q=Geneva&speaker=Vladimir+Putin")
     assert data["filters"]["speaker"] == ["Vladimir Putin"]
+    (m13, w13), (_, w14) = _spoken(transcripts, 2013, "Vladimir Putin"), _spoken(transcripts, 2014, "Vladimir Putin")
     assert data["years"] == [
-        {"year": 2013, "hits": 1, "utterances": 3, "per_10k": 3333.33},
-        {"year": 2014, "hits": 0, "utterances": 2, "per_10k": 0.0},
-    ]
+        {"year": 2013, "hits": 1, "utterances": 3, "per_10k": 3333.33,
+         "matches": m13, "words": w13, "per_10k_words": round(10_000 * m13 / w13, 2)},
+        {"year": 2014, "hits": 0, "utterances": 2, "per_10k": 0.0, "matches": 0, "words": w14, "per_10k_words": 0.0},
+    ]  # fmt: skip
+
+
+def test_trend_by_speaker_gives_a_series_per_speaker(client, transcripts):
+    data = get_json(client, "/api/trend?q=Geneva&speaker=Vladimir+Putin&speaker=Sergei+Lavrov")
+    series = {s["speaker"]: s for s in data["series"]}
+    assert set(series) == {"Vladimir Putin", "Sergei Lavrov"}
+    lavrov = {y["year"]: y for y in series["Sergei Lavrov"]["years"]}
+    m13, w13 = _spoken(transcripts, 2013, "Sergei Lavrov")
+    assert (lavrov[2013]["matches"], lavrov[2013]["words"]) == (m13, w13) and m13 == 1
+    terms = get_json(client, "/api/trend?q=Geneva&q=inflation")["series"]
+    assert [(s["q"], s["total"]) for s in terms] == [("Geneva", 3), ("inflation", 2)]
 
 
 def test_trend_needs_a_query(client):
