@@ -365,3 +365,35 @@ def test_kwic_csv_is_the_concordance_lines_with_a_bom(app: Flask):
     lines = page.count('class="kwic-line"')
     assert len(rows) - 1 == lines
     assert 'href="/kwic.csv?q=Geneva&amp;kwic_sort=right"' in page
+
+
+# --- the demo corpus of `make run`
+
+
+DEMO = DEFAULT_SAMPLES / "kremlin-demo.tar.xz"
+
+
+def test_the_demo_archive_holds_real_transcripts_with_their_licence(tmp_path: Path):
+    import tarfile
+
+    with tarfile.open(DEMO) as archive:
+        names = archive.getnames()
+        assert all(name.split("/")[0] == "kremlin-demo" and ".." not in name for name in names)
+        archive.extractall(tmp_path, filter="data")
+    folder = tmp_path / "kremlin-demo"
+    texts = sorted(folder.glob("kremlin-*.txt"))
+    assert len(texts) == 330
+    readme = (folder / "README.md").read_text(encoding="utf-8")
+    assert "CC BY 4.0" in readme and "President of Russia, en.kremlin.ru" in readme
+    transcript = parse_transcript(texts[0].read_text(encoding="utf-8"), source=str(texts[0]))
+    assert transcript.url == site_url(texts[0].stem)
+
+
+def test_the_demo_archive_is_the_shared_development_corpus(corpus_dir: Path, tmp_path: Path):
+    import tarfile
+
+    with tarfile.open(DEMO) as archive:
+        archive.extractall(tmp_path, filter="data")
+    ours = {p.name: p.read_bytes() for p in (tmp_path / "kremlin-demo").glob("*.txt")}
+    theirs = {p.name: p.read_bytes() for p in corpus_dir.glob("*.txt")}
+    assert ours == theirs
