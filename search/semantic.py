@@ -166,6 +166,12 @@ class SentenceTransformerEmbedder:
 
     name = MODEL_NAME
     dim = MODEL_DIM
+    # Semantic hits less similar than this are not returned (cosine similarity of the best passage).
+    # Measured on tests/data/paraphrases.jsonl over the 330-document corpus (scripts/semantic_floor.py):
+    # the passage each paraphrase means scores 0.356–0.74 (median 0.48), so 0.34 keeps all 38 of
+    # them and cuts a paraphrase's hits from 200 to a median of 39; twelve off-topic or nonsense
+    # queries keep 2 hits between them (0.30 would keep 8, 0.40 loses 6 of the 38 targets).
+    similarity_floor = 0.34
 
     def __init__(self, device: str = "cpu", batch_size: int = 32) -> None:
         self.device = device

@@ -102,7 +102,8 @@ def search() -> Any:
         return _render_error(page, error)
     except SemanticUnavailable as error:
         return _render_error(page, SemanticUnavailable(_public_reason(engine, str(error))))
-    return render_template("search.html", **page.context(response))
+    floor = hybrid.semantic_index(engine).floor if search_request.mode != KEYWORD else None
+    return render_template("search.html", **page.context(response), semantic_floor=floor)
 
 
 @bp.get("/t/<transcript_id>")
@@ -331,6 +332,7 @@ class _PageState:
             "context_url": self.context_url,
             "similar_url": self.similar_url,
             "badges": response.request.mode != KEYWORD,
+            "show_scores": response.request.mode != KEYWORD,
             "matched_by_labels": MATCHED_BY_LABELS,
             "matched_by_hints": MATCHED_BY_HINTS,
             "semantic_limit": self.semantic_limit,
