@@ -227,7 +227,12 @@ def test_a_semantic_hit_in_context_marks_the_passage(browser, built, minilm):  #
     context, page, problems = _new_page(browser)
     try:
         with serving(create_app(Settings(index_dir=built), engine=engine)) as url:
+            page.goto(url + "/?q=purple+elephant+trombone+waffle&mode=semantic")
+            expect(page.locator(".result-count")).to_contain_text("0 utterances")  # below the floor: nothing
             page.goto(url + "/?q=fishermen+want+their+own+share+of+the+catch&mode=semantic")
+            expect(page.locator("article.hit .score").first).to_contain_text("similarity 0.")
+            expect(page.locator(".mode-note")).to_contain_text("similarity of at least 0.34")
+            shot(page, "newsroom-semantic-scores")
             page.locator("a.in-context").first.click()
             page.wait_for_url("**passage=**")
             expect(page.locator("mark.passage").first).to_be_visible()
