@@ -27,6 +27,8 @@ class CitationSource:
     seq: int
     original_url: str | None
     permalink: str | None
+    # The label as written, for a turn with no person to name ("Question", "Remark").
+    label: str = ""
 
 
 @dataclass(frozen=True)
@@ -57,8 +59,10 @@ def _us_date(date: dt.date) -> str:
 
 
 def _who(source: CitationSource) -> str:
-    speaker = source.speaker or NARRATION
-    return f"{speaker} ({source.role})" if source.role and source.speaker else speaker
+    """The speaker with their role; an anonymous voice by its label; else narration."""
+    if source.speaker:
+        return f"{source.speaker} ({source.role})" if source.role else source.speaker
+    return source.label or NARRATION
 
 
 def plain_citation(source: CitationSource) -> str:
@@ -80,7 +84,8 @@ def plain_citation(source: CitationSource) -> str:
 def chicago_citation(source: CitationSource) -> str:
     """Chicago notes style for a web page: Speaker, “Title,” Publisher, Month D, YYYY, URL. Passage: permalink."""
     title = f"“{source.title},”"
-    pieces = [f"{source.speaker}, {title}" if source.speaker else title]
+    author = source.speaker or source.label
+    pieces = [f"{author}, {title}" if author else title]
     site = publisher(source.original_url)
     if site:
         pieces.append(f"{site},")

@@ -152,6 +152,12 @@ def test_plain_and_chicago_citations_name_speaker_document_date_and_both_address
     assert publisher("https://www.example.org/x") == "example.org" and publisher(None) is None
 
 
+def test_an_anonymous_turn_is_cited_by_its_label():
+    question = CitationSource("", "", "Direct Line", dt.date(2019, 6, 20), "Moscow", 12, None, None, label="Question")
+    assert plain_citation(question) == "Question, “Direct Line”, Moscow, 20 June 2019, turn 12."
+    assert chicago_citation(question) == "Question, “Direct Line,” June 20, 2019."
+
+
 def test_a_citation_without_addresses_still_names_the_source():
     bare = CitationSource("", "", "Address to the nation", dt.date(2020, 1, 15), "", 0, None, None)
     assert plain_citation(bare) == "Narration, “Address to the nation”, 15 January 2020, turn 0."

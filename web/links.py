@@ -67,6 +67,7 @@ def hit_citation(hit: Hit) -> Citation:
             seq=hit.seq,
             original_url=web_address(hit.url),
             permalink=permalink(hit.transcript_id, hit.seq),
+            label=getattr(hit, "label", "") or "",
         )
     )
 
@@ -83,6 +84,7 @@ def utterance_citation(transcript: Any, utterance: Any) -> Citation:
             seq=utterance.seq,
             original_url=web_address(getattr(transcript, "url", None)) or web_address(transcript.source),
             permalink=permalink(transcript.id, utterance.seq),
+            label=getattr(utterance, "label", "") or "",
         )
     )
 
