@@ -21,12 +21,12 @@ from search.hybrid import SemanticIndex
 from search.vectors import sync_vectors
 from web import create_app
 from web.embedding import start_background_embedding
-from web.settings import Settings
+from settings import Settings
 
 from test_browser import DESKTOP, _new_page, browser, expect, minilm, serving, shot  # noqa: F401  (fixtures)
 from test_newsroom import built, corpus  # noqa: F401  (fixtures: the samples reindexed, seed as kremlin-17890)
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 ORIGINAL = "https://en.kremlin.ru/events/president/news/17890"
 PUBLIC = "https://verbatim.example.net"

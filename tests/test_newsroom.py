@@ -22,7 +22,7 @@ from index.sources import site_url, web_address
 from manage import cli
 from search.citations import CitationSource, chicago_citation, plain_citation, publisher
 from web import create_app
-from web.settings import DEFAULT_SAMPLES, Settings
+from settings import DEFAULT_SAMPLES, Settings
 from web.state import arrival, back_params, context_params, marked_paragraphs
 
 ATOM = "{http://www.w3.org/2005/Atom}"

@@ -13,7 +13,7 @@ from search.semantic import MiniLMEmbedder
 from search.types import SearchRequest
 from search.vectors import sync_vectors
 from web import create_app
-from web.settings import Settings
+from settings import Settings
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, render_template, request, url_for
 
-from index.errors import BadQuery, SemanticUnavailable
+from search.errors import BadQuery, SemanticUnavailable
 from search.engine import Engine
 from search.trends import MAX_SERIES, Series, WordCounts, compare, distinct
 from search.types import SearchRequest

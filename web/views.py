@@ -102,7 +102,7 @@ def search() -> Any:
         return _render_error(page, error)
     except SemanticUnavailable as error:
         return _render_error(page, SemanticUnavailable(_public_reason(engine, str(error))))
-    floor = hybrid.semantic_index(engine).floor if search_request.mode != KEYWORD else None
+    floor = engine.semantic_index().floor if search_request.mode != KEYWORD else None
     return render_template("search.html", **page.context(response), semantic_floor=floor)
 
 
