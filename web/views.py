@@ -312,8 +312,7 @@ class _PageState:
             "feed_url": url_for("feeds.feed") + query_string(feed_params(self.params)),
             "kwic_csv_url": url_for("exports.kwic_csv") + query_string(without(self.params, "view")),
             "semantic_url": None if self.semantic_reason else self.url(replace(self.params, mode="semantic")),
-            # The quote finder (/quote) takes the same `q`.
-            "quote_url": "/quote" + query_string([("q", self.q)] if self.q else []),
+            "quote_url": url_for("pages.quote_page", q=self.q or None),
             "csv_url": url_for("api.search") + query_string(replace(without(self.params, "view", "kwic_sort"), format="csv")),
         }
 
