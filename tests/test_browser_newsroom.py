@@ -215,6 +215,8 @@ def test_keyword_search_works_while_embeddings_are_computed(browser, built):  # 
             page.reload()
             expect(page.locator("p.embedding-note")).to_have_count(0)
             expect(page.locator('.modes a[data-mode="semantic"]')).to_be_visible()
+            page.wait_for_load_state("load")
+            context.close()  # before the server stops, so no request of the page is cut off
     finally:
         context.close()
         engine.close()
@@ -241,6 +243,8 @@ def test_a_semantic_hit_in_context_marks_the_passage(browser, built, minilm):  #
             shot(page, "newsroom-semantic-passage")
             page.locator("a.back-to-results").click()
             page.wait_for_url("**mode=semantic**")
+            page.wait_for_load_state("load")
+            context.close()  # before the server stops, so no request of the page is cut off
     finally:
         context.close()
         engine.close()
