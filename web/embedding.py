@@ -56,7 +56,7 @@ def progress_note() -> str | None:
 
 def start_background_embedding(app: Flask, embedder: Any = None) -> threading.Thread:
     """Embed what the index lacks in a daemon thread; the app's pages report its progress."""
-    from search.semantic import MiniLMEmbedder
+    from search.semantic import PassageEmbedder
     from search.vectors import sync_vectors
 
     progress = EmbedProgress()
@@ -65,7 +65,7 @@ def start_background_embedding(app: Flask, embedder: Any = None) -> threading.Th
 
     def run() -> None:
         try:
-            summary = sync_vectors(index_dir, embedder or MiniLMEmbedder(), report=lambda p: progress.update(p.done, p.total))
+            summary = sync_vectors(index_dir, embedder or PassageEmbedder(), report=lambda p: progress.update(p.done, p.total))
         except Exception as error:  # the server keeps serving keyword search; the log says why
             log.exception("background embedding failed")
             progress.error = str(error) or type(error).__name__
