@@ -661,7 +661,178 @@ def embed_command(settings: Settings, progress_every: float) -> None:
     )
 
 
+# --- alerts (search/alerts.py) ---
+
+ALERT_FILTERS = ("speaker", "role", "year", "place", "topic", "geography", "from", "to", "mode")
+
+
+def _alert_store(settings: Settings, file: Path | None) -> object:
+    from search.alerts import FILE_NAME, AlertError, AlertStore
+
+    try:
+        return AlertStore.load(file or settings.index_dir / FILE_NAME)
+    except AlertError as error:
+        raise click.ClickException(str(error)) from None
+
+
+def _alert_engine(settings: Settings) -> object:
+    """The engine for saved searches: semantic ones too when the extra is installed."""
+    from index.errors import IndexMissing
+    from search.engine import Engine
+    from search.hybrid import SemanticIndex
+    from search.semantic import semantic_available
+
+    try:
+        semantic = SemanticIndex(settings.index_dir) if semantic_available() else None
+        return Engine(settings.index_dir, semantic=semantic)
+    except IndexMissing as error:
+        raise click.ClickException(str(error)) from None
+
+
+@cli.group("alerts")
+@click.option(
+    "--file",
+    "file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="The saved-search file (default: alerts.json in the index folder).",
+)
+@click.pass_context
+def alerts_group(ctx: click.Context, file: Path | None) -> None:
+    """Saved searches: `run` prints what is new in them since the last run (for cron)."""
+    ctx.obj = (ctx.obj, file)
+
+
+@alerts_group.command("add")
+@click.argument("name")
+@click.argument("query", required=False, default="")
+@click.option("--speaker", multiple=True, help="Only this speaker (repeatable).")
+@click.option("--role", multiple=True, help="Only this role (repeatable).")
+@click.option("--year", multiple=True, help="Only this year (repeatable).")
+@click.option("--place", multiple=True, help="Only this place (repeatable).")
+@click.option("--topic", multiple=True, help="Only this topic (repeatable).")
+@click.option("--geography", multiple=True, help="Only this country or region (repeatable).")
+@click.option("--from", "date_from", default="", metavar="YYYY-MM-DD", help="From this day on.")
+@click.option("--to", "date_to", default="", metavar="YYYY-MM-DD", help="Up to this day.")
+@click.option("--mode", default="", help="keyword (default), semantic or hybrid.")
+@click.pass_obj
+def alerts_add(obj: tuple[Settings, Path | None], name: str, query: str, **options: object) -> None:
+    """Save a search under NAME; what it matches now counts as seen, so `run` reports later additions."""
+    import datetime as dt
+
+    from search.errors import BadQuery
+    from search.alerts import Alert, AlertError, alert_params, baseline
+
+    settings, file = obj
+    store = _alert_store(settings, file)
+    renamed = {"date_from": "from", "date_to": "to"}
+    pairs = []
+    for key, value in options.items():
+        for item in value if isinstance(value, tuple) else (value,):
+            pairs.append((renamed.get(key, key), str(item)))
+    alert = Alert(name=name, params=alert_params(query, pairs))
+    try:
+        alert.request()
+        store.add(alert)  # type: ignore[attr-defined]
+    except BadQuery as error:
+        raise click.UsageError(error.message) from None
+    except AlertError as error:
+        raise click.UsageError(str(error)) from None
+    with _alert_engine(settings) as engine:  # type: ignore[attr-defined]
+        alert = baseline(engine, alert, dt.datetime.now(dt.timezone.utc))
+    store.replace(alert)  # type: ignore[attr-defined]
+    store.save()  # type: ignore[attr-defined]
+    click.echo(f"Saved {name!r}: {alert.describe()} ({len(alert.seen):,} matches now; `alerts run` reports new ones).")
+
+
+@alerts_group.command("list")
+@click.option("--json", "as_json", is_flag=True, help="The saved searches as JSON.")
+@click.pass_obj
+def alerts_list(obj: tuple[Settings, Path | None], as_json: bool) -> None:
+    """The saved searches, with when each last ran."""
+    import json
+
+    settings, file = obj
+    store = _alert_store(settings, file)
+    alerts = store.alerts  # type: ignore[attr-defined]
+    if as_json:
+        rows = [{"name": a.name, "search": {n: list(v) for n, v in a.params.items()}, "last_run": a.last_run} for a in alerts]
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    if not alerts:
+        click.echo("No saved searches; add one with `alerts add NAME QUERY`.")
+    for alert in alerts:
+        click.echo(f"{alert.name}\t{alert.describe()}\tlast run {alert.last_run or 'never'}")
+
+
+@alerts_group.command("remove")
+@click.argument("name")
+@click.pass_obj
+def alerts_remove(obj: tuple[Settings, Path | None], name: str) -> None:
+    """Forget the saved search NAME."""
+    from search.alerts import AlertError
+
+    settings, file = obj
+    store = _alert_store(settings, file)
+    try:
+        store.remove(name)  # type: ignore[attr-defined]
+    except AlertError as error:
+        raise click.UsageError(str(error)) from None
+    store.save()  # type: ignore[attr-defined]
+    click.echo(f"Removed {name!r}.")
+
+
+@alerts_group.command("run")
+@click.argument("names", nargs=-1)
+@click.option("--json", "as_json", is_flag=True, help="JSON: per saved search, the new hits (API hit objects).")
+@click.option("--base-url", default=None, metavar="URL", help="Public address for links to passages (or $VERBATIM_BASE_URL).")
+@click.pass_obj
+def alerts_run(obj: tuple[Settings, Path | None], names: tuple[str, ...], as_json: bool, base_url: str | None) -> None:
+    """Print what the saved searches (all, or NAMES) match that they did not at their last run."""
+    import datetime as dt
+    import json
+
+    from search.errors import BadQuery, SemanticUnavailable
+    from search.alerts import AlertError, run_alerts
+
+    settings, file = obj
+    store = _alert_store(settings, file)
+    base = (base_url or getattr(settings, "base_url", None) or "").rstrip("/")
+    try:
+        with _alert_engine(settings) as engine:  # type: ignore[attr-defined]
+            results = run_alerts(engine, store, names, dt.datetime.now(dt.timezone.utc))  # type: ignore[arg-type]
+    except AlertError as error:
+        raise click.UsageError(str(error)) from None
+    except (BadQuery, SemanticUnavailable) as error:
+        raise click.ClickException(str(error)) from None
+    if as_json:
+        click.echo(json.dumps({"alerts": [r.to_dict() for r in results]}, ensure_ascii=False, indent=2))
+        return
+    for result in results:
+        count = len(result.new)
+        click.echo(f"{result.alert.name}: {count:,} new ({result.alert.describe()})")
+        for hit in result.new:
+            where = f"{base}/t/{hit.transcript_id}#u{hit.seq}" if base else hit.id
+            click.echo(f"  {hit.date.isoformat()}  {hit.speaker or 'Narration'} · {hit.title}")
+            click.echo(f"    {where}" + (f"  (original: {hit.url})" if hit.url else ""))
+
+
 # --- serve (web/) ---
+
+
+def _needs_embedding(settings: Settings) -> bool:
+    """True when the [semantic] extra is installed and some indexed utterance has no current vector."""
+    from search.semantic import semantic_available
+
+    if not semantic_available():
+        return False
+    from search.vectors import indexed_texts, load_store, text_hash
+
+    store = load_store(settings.index_dir)
+    if store is None:
+        return True
+    done = store.utterance_hashes()
+    return any(done.get(uid) != text_hash(text) for uid, text in indexed_texts(settings.index_dir).items())
 
 
 @cli.command("serve")
@@ -688,6 +859,7 @@ def embed_command(settings: Settings, progress_every: float) -> None:
     default=None,
     help="Public address of this server for absolute links (CSV, API description); default $VERBATIM_BASE_URL, else relative links.",
 )
+@click.option("--embed", is_flag=True, help="Compute missing embedding vectors in the background while serving (make run).")
 @click.pass_obj
 def serve_command(
     settings: Settings,
@@ -698,6 +870,7 @@ def serve_command(
     server_name: str,
     threads: int,
     base_url: str | None,
+    embed: bool,
 ) -> None:
     """Run the web UI and JSON API (only this machine can connect unless --host says otherwise)."""
     # Imported here so the other commands do not pay for Flask and the servers.
@@ -717,7 +890,9 @@ def serve_command(
     )
     if server_name == "gunicorn" and not server.gunicorn_available():
         raise click.UsageError("gunicorn (with gevent) is not available here: use --server waitress")
-    use_gunicorn = not debug and server_name != "waitress" and server.gunicorn_available()
+    # --embed embeds in a thread of the serving process, whose pages show its progress: one process.
+    embedding = embed and not debug and _needs_embedding(settings)
+    use_gunicorn = not debug and not embedding and server_name != "waitress" and server.gunicorn_available()
     where = f"http://{settings.host}:{settings.port}/"
     if settings.host not in ("127.0.0.1", "localhost", "::1"):
         click.echo(
@@ -738,7 +913,12 @@ def serve_command(
     # (not under --debug, whose reloader would load it in a process that serves nothing).
     from web import warm_up
 
-    if not debug and warm_up(app) is not None:
+    if embedding:
+        from web.embedding import start_background_embedding
+
+        start_background_embedding(app)
+        click.echo("Keyword search is on; embedding vectors are computed in the background for meaning search.")
+    elif not debug and warm_up(app) is not None:
         click.echo("Semantic search on; loading the embedding model in the background.")
     if debug:
         app.run(host=settings.host, port=settings.port, debug=True)

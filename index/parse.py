@@ -37,6 +37,7 @@ from index.reading import (
     read_input,
     size_limit,
 )
+from index.sources import site_url
 
 log = logging.getLogger(__name__)
 
@@ -279,6 +280,7 @@ def parse_transcript(text: str, *, source: str, transcript_id: str | None = None
         persons=tail.persons,
         source=source,
         utterances=_utterances(tid, summary, drafts),
+        url=site_url(tid),
     )
 
 
@@ -308,6 +310,7 @@ def parse_html(text: str, *, source: str, transcript_id: str | None = None) -> T
         persons=page.persons,
         source=page.url or source,
         utterances=_utterances(tid, summary, drafts),
+        url=page.url or site_url(tid),
     )
 
 

@@ -21,12 +21,13 @@ from index.analysis import exact_analyzer, name_analyzer, spelling_analyzer, tex
 from index.dates import last_day
 from index.formats import CachedExistence, CachedPositions
 from index.models import Transcript, Utterance
+from index.sources import web_address
 
 # Separator of the values of a multi-valued facet field inside one indexed string.
 MULTI_VALUE_SEPARATOR = "\x1f"
 
 # Bump when the schema or analysis changes: `reindex` then rebuilds from scratch.
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8  # 7: label/speaker_name (people); 8: `url` holds the original page's address for site-layout text files too
 
 # Metadata facets an own corpus declares (DESIGN §6) are columns named META_FACET_PREFIX + name.
 META_FACET_PREFIX = "meta_"
@@ -191,8 +192,7 @@ def utterance_document(
         "persons": list(transcript.persons),
         "source": transcript.source,
         # The page address survives the indexer's use of `source` for the file path.
-        "url": transcript.url
-        or (transcript.source if transcript.source.startswith(("http://", "https://")) else None),
+        "url": transcript.url or web_address(transcript.source),
         "content_hash": content_hash,
         "date_precision": transcript.date_precision,
         "day_end": day_number(last_day(transcript.date, transcript.date_precision)),

@@ -56,6 +56,7 @@ def hit_fields(stored: dict[str, Any]) -> dict[str, Any]:
         "place": stored.get(FACET_BY_NAME["place"].field, ""),
         "date_precision": stored.get("date_precision") or DAY,
         "meta": stored.get("meta") or {},
+        "url": stored.get("url") or None,
     }
 
 

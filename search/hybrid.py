@@ -88,6 +88,7 @@ class SemanticIndex:
         *,
         limit: int = SEMANTIC_LIMIT,
         ann_threshold: int = ANN_THRESHOLD,
+        floor: float | None = None,
     ) -> None:
         self.index_dir = Path(index_dir)
         self.limit = limit
@@ -95,6 +96,9 @@ class SemanticIndex:
         self._needs_extra = embedder is None
         # One thread per query: a short text gains nothing from more, and requests share the cores.
         self._embedder: Embedder = embedder if embedder is not None else MiniLMEmbedder(threads=1)
+        # The similarity below which a neighbour is no hit: calibrated per model (its
+        # `similarity_floor`); an embedder without one has no floor.
+        self.floor: float = floor if floor is not None else float(getattr(self._embedder, "similarity_floor", 0.0))
         self._lock = threading.RLock()
         self._neighbours: NeighbourSearch | None = None
         self._stamp: tuple[int, int, int] | None = None
@@ -193,7 +197,7 @@ class SemanticIndex:
     def rank(
         self, vector: np.ndarray, columns: Columns, admitted: np.ndarray, limit: int, reader: Any
     ) -> Ranking:
-        """The `limit` admitted documents most similar to `vector`, best first (never by a stale vector)."""
+        """The `limit` admitted documents most similar to `vector`, best first, none below the floor (never by a stale vector)."""
         neighbours = self.neighbours()
         doc_utterance, utterance_doc = self.doc_map(columns, neighbours, reader)
         mapped = doc_utterance >= 0
@@ -207,7 +211,7 @@ class SemanticIndex:
         found = [
             hit
             for hit in neighbours.top_utterances(vector, limit, allowed)
-            if utterance_doc[hit[0]] >= 0
+            if utterance_doc[hit[0]] >= 0 and hit[2] >= self.floor
         ]
         store = neighbours.store
         return Ranking(
@@ -389,7 +393,8 @@ def _hit_maker(
         start, end = passages[doc]
         marked = terms if why == BOTH else frozenset()
         snippet = passage_snippet(stored_text(stored), start, end, marked, view.tokens)
-        return pipeline.make_hit(stored, score=scores[doc], snippet=snippet, matched_by=why)
+        found = pipeline.make_hit(stored, score=scores[doc], snippet=snippet, matched_by=why)
+        return dataclasses.replace(found, passage=(start, end))
 
     return hit
 

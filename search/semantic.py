@@ -42,6 +42,13 @@ MAX_PASSAGE_TOKENS = 128
 Span = tuple[int, int]
 
 
+# Semantic hits less similar than this are not returned (cosine similarity of the best passage).
+# Measured on tests/data/paraphrases.jsonl over the 330-document corpus (scripts/semantic_floor.py):
+# the passage each paraphrase means scores 0.356–0.74 (median 0.48), so 0.34 keeps all 38 of
+# them and cuts a paraphrase's hits from 200 to a median of 39; twelve off-topic or nonsense
+# queries keep 2 hits between them (0.30 would keep 8, 0.40 loses 6 of the 38 targets).
+SIMILARITY_FLOOR = 0.34
+
 class Embedder(Protocol):
     """Turns texts into normalised float32 vectors; tests pass small ones of their own."""
 
@@ -90,6 +97,7 @@ class MiniLMEmbedder:
 
     name = MODEL_NAME
     dim = MODEL_DIM
+    similarity_floor = SIMILARITY_FLOOR
 
     def __init__(
         self, batch_size: int = 32, threads: int | None = None, model_path: Path | None = None
@@ -166,6 +174,7 @@ class SentenceTransformerEmbedder:
 
     name = MODEL_NAME
     dim = MODEL_DIM
+    similarity_floor = SIMILARITY_FLOOR  # the same model: the same floor
 
     def __init__(self, device: str = "cpu", batch_size: int = 32) -> None:
         self.device = device

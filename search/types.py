@@ -73,11 +73,17 @@ class SearchRequest:
         mode = single("mode", "keyword")
         if mode not in MODES:
             raise BadQuery(f"unknown mode {mode!r}: use one of {', '.join(MODES)}")
+        date_from, date_to = _date(single("from"), "from"), _date(single("to"), "to", end=True)
+        if date_from and date_to and date_from > date_to:
+            raise BadQuery(
+                f"the date range is reversed: from {date_from.isoformat()} is after to {date_to.isoformat()};"
+                " swap the two dates"
+            )
         return cls(
             q=q,
             filters=filters,
-            date_from=_date(single("from"), "from"),
-            date_to=_date(single("to"), "to", end=True),
+            date_from=date_from,
+            date_to=date_to,
             sort=sort,
             page=_int(single("page", "1"), "page", 1, MAX_PAGE),
             per_page=_int(single("per_page", "20"), "per_page", 1, MAX_PER_PAGE),
@@ -111,14 +117,14 @@ def single_raw(params: Mapping[str, Sequence[str] | str], name: str) -> str:
 
 
 def _date(text: str, name: str, *, end: bool = False) -> dt.date | None:
-    """A range bound; `1980` or `1980-10` (as partial dates are written in a corpus) stand for their
-    first day, or their last as the upper bound."""
+    """A range bound: a day, or `1980` / `1980-10` (as partial dates are written in a corpus)
+    standing for their first day, or their last as the upper bound (`to=2019` is 2019-12-31)."""
     if not text:
         return None
     try:
         first, precision = parse_partial_date(text)
     except ValueError:
-        raise BadQuery(f"{name} must be a date like 2013-05-07, got {text!r}") from None
+        raise BadQuery(f"{name} must be a date like 2013-05-07 or a year like 2013, got {text!r}") from None
     return last_day(first, precision) if end else first
 
 
@@ -172,6 +178,10 @@ class Hit:
     # An own corpus's metadata of the hit's transcript (DESIGN §6).
     meta: Mapping[str, str] = field(default_factory=dict, hash=False)
     label: str = ""  # the speaker label as written ("" for narration and address)
+    # The original page's address (None when unknown).
+    url: str | None = None
+    # A semantic hit's best passage: its character span in the utterance's text.
+    passage: tuple[int, int] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The hit as in DESIGN §5."""
@@ -189,6 +199,7 @@ class Hit:
             "score": round(self.score, 4),
             "snippet": self.snippet,
             "matched_by": self.matched_by,
+            "url": self.url,
             "meta": dict(self.meta),
         }
 

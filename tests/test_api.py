@@ -41,7 +41,7 @@ def test_search_returns_the_design_json(client):
     assert len(data["hits"]) == 2
     assert list(data["hits"][0]) == [
         "id", "transcript_id", "seq", "speaker", "label", "role", "kind", "date", "title", "place", "score", "snippet",
-        "matched_by", "meta",
+        "matched_by", "url", "meta",
     ]  # fmt: skip
     assert {hit["matched_by"] for hit in data["hits"]} == {"keyword"}
     assert all("<mark>Geneva</mark>" in hit["snippet"] for hit in data["hits"])
@@ -59,7 +59,7 @@ def test_search_hit_fields_match_the_utterance(client):
     data = get_json(client, "/api/search?q=Communique&speaker=John+Kerry")
     assert data["total"] == 1
     hit = data["hits"][0]
-    assert {k: v for k, v in hit.items() if k not in ("score", "snippet", "matched_by")} == {
+    assert {k: v for k, v in hit.items() if k not in ("score", "snippet", "matched_by", "url")} == {
         "id": "t-kerry:2",
         "transcript_id": "t-kerry",
         "seq": 2,
@@ -98,7 +98,7 @@ def test_suggestion_for_a_misspelt_query(client):
         ("/api/search?year=13", "year must be four digits like 2013, got '13'"),
         ("/api/search?sort=up", "unknown sort 'up': use one of relevance, date, -date"),
         ("/api/search?per_page=500", "per_page must be between 1 and 200, got 500"),
-        ("/api/search?to=yesterday", "to must be a date like 2013-05-07, got 'yesterday'"),
+        ("/api/search?to=yesterday", "to must be a date like 2013-05-07 or a year like 2013, got 'yesterday'"),
         ("/api/search?format=xml", "unknown format 'xml': use json or csv"),
     ],
 )
@@ -125,8 +125,10 @@ def test_csv_exports_every_hit_with_full_text_and_a_link(client):
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
     assert response.headers["Content-Disposition"] == 'attachment; filename="verbatim-geneva.csv"'
-    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
-    assert rows[0] == ["id", "date", "speaker", "role", "title", "place", "text", "link"]
+    body = response.get_data(as_text=True)
+    assert body.startswith("\ufeff")  # a byte-order mark, so spreadsheets read UTF-8
+    rows = list(csv.reader(io.StringIO(body.removeprefix("\ufeff"))))
+    assert rows[0] == ["id", "date", "speaker", "role", "title", "place", "text", "link", "url"]
     by_id = {row[0]: row for row in rows[1:]}
     assert set(by_id) == {"t-kerry:2", "t-lavrov:0", "t-lavrov:1"}  # all hits, not one page
     assert by_id["t-kerry:2"] == [
@@ -137,13 +139,15 @@ def test_csv_exports_every_hit_with_full_text_and_a_link(client):
         "Meeting with US Secretary of State John Kerry",
         "The Kremlin, Moscow",
         "We have both embraced, in the Geneva Communique, a common approach to Syria.",
-        "/t/t-kerry?q=Geneva#u2",  # relative: no base URL is configured, and the Host header is not trusted
+        # Reached at a loopback address and no public base URL configured: a path, not http://localhost.
+        "/t/t-kerry?q=Geneva#u2",
+        "",
     ]
 
 
 def test_csv_follows_filters_and_sort(client):
     response = client.get("/api/search?speaker=Vladimir+Putin&sort=date&format=csv")
-    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))[1:]
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).removeprefix("\ufeff"))))[1:]
     assert [row[0] for row in rows] == ["t-kerry:1", "t-kerry:3", "t-lavrov:0", "t-economy:0", "t-economy:1"]
     assert rows[0][7] == "/t/t-kerry#u1"
     assert response.headers["Content-Disposition"] == 'attachment; filename="verbatim-browse.csv"'
@@ -151,7 +155,7 @@ def test_csv_follows_filters_and_sort(client):
 
 def test_csv_of_no_hits_is_the_header_alone(client):
     response = client.get("/api/search?q=zebra&format=csv")
-    assert response.get_data(as_text=True).splitlines() == ["id,date,speaker,role,title,place,text,link"]
+    assert response.get_data(as_text=True).splitlines() == ["\ufeffid,date,speaker,role,title,place,text,link,url"]
 
 
 @pytest.fixture
@@ -173,7 +177,7 @@ def test_csv_cells_that_look_like_formulas_are_kept_as_text(formula_index):
     app = create_app(Settings(index_dir=formula_index))
     try:
         response = app.test_client().get("/api/search?q=sanctions&sort=date&format=csv")
-        rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+        rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).removeprefix("\ufeff"))))
     finally:
         app.extensions["verbatim"].close()
     assert rows[1] == [
@@ -185,6 +189,7 @@ def test_csv_cells_that_look_like_formulas_are_kept_as_text(formula_index):
         "'=cmd|' /C calc'!A0",
         "'@SUM(A1:A9) about sanctions",
         "/t/t-formula?q=sanctions#u0",
+        "",
     ]
     assert rows[2][2:4] == ["", ""] and rows[2][6] == "'\tsanctions\r\n=1+1"
 
@@ -229,22 +234,46 @@ def test_unknown_transcript_is_404_json(client):
 # --- /api/trend
 
 
-def test_trend_counts_hits_per_year_against_that_years_utterances(client):
+def _spoken(transcripts, year: int, speaker: str | None = None) -> tuple[int, int]:
+    """(occurrences of "Geneva", words) in the fixture's turns of a year, counted by hand."""
+    turns = [
+        u.text for t in transcripts if t.date.year == year for u in t.utterances if speaker in (None, u.speaker)
+    ]
+    return sum(text.count("Geneva") for text in turns), sum(len(re.findall(r"\w+(?:['’]\w+)*", t)) for t in turns)
+
+
+def test_trend_counts_hits_per_year_against_that_years_utterances_and_words(client, transcripts):
     data = get_json(client, "/api/trend?q=Geneva")
     assert data["query"] == "Geneva" and data["total"] == 3
+    (m13, w13), (m14, w14) = _spoken(transcripts, 2013), _spoken(transcripts, 2014)
+    assert (m13, m14) == (3, 0)
     assert data["years"] == [
-        {"year": 2013, "hits": 3, "utterances": 8, "per_10k": 3750.0},
-        {"year": 2014, "hits": 0, "utterances": 2, "per_10k": 0.0},
-    ]
+        {"year": 2013, "hits": 3, "utterances": 8, "per_10k": 3750.0,
+         "matches": m13, "words": w13, "per_10k_words": round(10_000 * m13 / w13, 2)},
+        {"year": 2014, "hits": 0, "utterances": 2, "per_10k": 0.0, "matches": 0, "words": w14, "per_10k_words": 0.0},
+    ]  # fmt: skip
 
 
-def test_trend_for_one_speaker_is_relative_to_that_speakers_turns(client):
+def test_trend_for_one_speaker_is_relative_to_that_speakers_turns(client, transcripts):
     data = get_json(client, "/api/trend?q=Geneva&speaker=Vladimir+Putin")
     assert data["filters"]["speaker"] == ["Vladimir Putin"]
+    (m13, w13), (_, w14) = _spoken(transcripts, 2013, "Vladimir Putin"), _spoken(transcripts, 2014, "Vladimir Putin")
     assert data["years"] == [
-        {"year": 2013, "hits": 1, "utterances": 3, "per_10k": 3333.33},
-        {"year": 2014, "hits": 0, "utterances": 2, "per_10k": 0.0},
-    ]
+        {"year": 2013, "hits": 1, "utterances": 3, "per_10k": 3333.33,
+         "matches": m13, "words": w13, "per_10k_words": round(10_000 * m13 / w13, 2)},
+        {"year": 2014, "hits": 0, "utterances": 2, "per_10k": 0.0, "matches": 0, "words": w14, "per_10k_words": 0.0},
+    ]  # fmt: skip
+
+
+def test_trend_by_speaker_gives_a_series_per_speaker(client, transcripts):
+    data = get_json(client, "/api/trend?q=Geneva&speaker=Vladimir+Putin&speaker=Sergei+Lavrov")
+    series = {s["speaker"]: s for s in data["series"]}
+    assert set(series) == {"Vladimir Putin", "Sergei Lavrov"}
+    lavrov = {y["year"]: y for y in series["Sergei Lavrov"]["years"]}
+    m13, w13 = _spoken(transcripts, 2013, "Sergei Lavrov")
+    assert (lavrov[2013]["matches"], lavrov[2013]["words"]) == (m13, w13) and m13 == 1
+    terms = get_json(client, "/api/trend?q=Geneva&q=inflation")["series"]
+    assert [(s["q"], s["total"]) for s in terms] == [("Geneva", 3), ("inflation", 2)]
 
 
 def test_trend_needs_a_query(client):

@@ -142,7 +142,7 @@ def random_requests(corpus: list[Transcript], seed: int = 7, count: int = 50) ->
         if rng.random() < 0.3:
             params["from"] = f"{rng.randint(2011, 2014)}-06-01"
         if rng.random() < 0.3:
-            params["to"] = f"{rng.randint(2014, 2017)}-03-31"
+            params["to"] = f"{rng.randint(2015, 2017)}-03-31"  # after every `from`: a reversed range is a 400
         requests.append(SearchRequest.from_params(params))  # type: ignore[arg-type]
     return requests
 

@@ -285,6 +285,7 @@ def test_hit_fields_and_snippet(engine: Engine) -> None:
         "score": round(hit.score, 4),
         "snippet": "We have both embraced, in the <mark>Geneva Communique</mark>, a common approach to Syria.",
         "matched_by": "keyword",
+        "url": None,
         "meta": {},
     }
     assert response.transcripts == 1

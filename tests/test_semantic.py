@@ -701,5 +701,5 @@ def test_api_csv_export_in_semantic_mode(semantic_client) -> None:
     response = semantic_client.get("/api/search?q=Geneva+Communique&mode=semantic&format=csv&speaker=John+Kerry")
     assert response.status_code == 200
     lines = response.get_data(as_text=True).splitlines()
-    assert lines[0] == "id,date,speaker,role,title,place,text,link"
+    assert lines[0] == "\ufeffid,date,speaker,role,title,place,text,link,url"
     assert [line.split(",")[0] for line in lines[1:]] == ["t-kerry:2", "t-kerry:4"]

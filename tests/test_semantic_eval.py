@@ -158,3 +158,24 @@ def test_hybrid_is_as_good_as_keyword_on_known_items_and_as_semantic_on_paraphra
     assert found["quoted", "hybrid"] >= found["quoted", "keyword"]
     assert found["bare", "hybrid"] >= found["bare", "keyword"]
     assert found["paraphrase", "hybrid"] >= found["paraphrase", "semantic"]
+
+
+# Queries about nothing the corpus speaks of (scripts/semantic_floor.py measures twelve).
+OFF_TOPIC = ("purple elephant trombone waffle", "asdf qwerty zxcv uiop", "xyzzy plugh frobozz", "knitting patterns for a wool scarf")
+
+
+@pytest.mark.slow
+@pytest.mark.corpus
+def test_the_similarity_floor_keeps_what_paraphrases_mean_and_drops_nonsense(eval_engine: Engine) -> None:
+    rows = _paraphrases()
+    kept, totals = [], []
+    for row in rows:
+        response = eval_engine.search(SearchRequest(q=row["query"], mode="semantic", per_page=200))
+        kept.append(row["transcript"] in {hit.transcript_id for hit in response.hits})
+        totals.append(response.total)
+        years = next(f for f in response.facets if f.name == "year")
+        assert sum(v.count for v in years.values) == response.total  # the chart counts what is returned
+    assert sum(kept) == len(rows)  # every passage a paraphrase means is above the floor
+    assert sorted(totals)[len(totals) // 2] < 100  # and the tail of 200 is gone
+    for query in OFF_TOPIC:
+        assert eval_engine.search(SearchRequest(q=query, mode="semantic")).total <= 2, query

@@ -47,7 +47,7 @@ SECURITY_HEADERS = {
 
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> Flask:
     """The Flask app: opens the index once (or later, once it exists) and registers pages and API."""
-    from web import api, people, quote, views  # noqa: F401 (quote adds its routes to both blueprints)
+    from web import api, embedding, exports, feeds, links, people, quote, trends, views  # noqa: F401 (quote adds its routes to both blueprints)
 
     settings = settings or Settings.from_env()
     app = Flask(__name__)
@@ -60,6 +60,11 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.add_template_filter(source_name)
     app.add_template_test(is_web_url, "web_url")
     app.register_blueprint(views.bp)
+    app.register_blueprint(feeds.bp)
+    app.register_blueprint(exports.bp)
+    app.register_blueprint(trends.bp)
+    links.init_app(app)
+    embedding.init_app(app)
     app.register_blueprint(api.bp, url_prefix="/api")
     app.register_blueprint(people.bp)
     app.after_request(_add_security_headers)
@@ -158,9 +163,9 @@ def source_name(source: str) -> str:
     return source.replace("\\", "/").rsplit("/", 1)[-1]
 
 
-def is_web_url(source: str) -> bool:
+def is_web_url(source: str | None) -> bool:
     """Whether a transcript's source is a web page (linked as "Original page") rather than a file."""
-    return source.lower().startswith(("http://", "https://")) and len(source) > len("https://")
+    return bool(source) and source.lower().startswith(("http://", "https://")) and len(source) > len("https://")
 
 
 def _add_security_headers(response: Response) -> Response:

@@ -2,30 +2,23 @@
 
 from __future__ import annotations
 
-import contextlib
-import csv
-import io
-import itertools
-import re
-from collections.abc import Iterator
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request, stream_with_context, url_for
+from flask import Blueprint, jsonify, request
 
-from index.dates import format_partial
 from search.errors import BadQuery, NotFound, SemanticUnavailable
-from search.types import FACET_NAMES, Hit, SearchRequest
+from search.types import FACET_NAMES, SearchRequest
 from web import absolute_url, current_engine, public_source
+from web.exports import hits_csv, spreadsheet_safe  # noqa: F401  (spreadsheet_safe: tests import it here)
 from web.modes import public_message
 from web.openapi import openapi_document
 from web.people import current_people, person_details
 from web.trend import year_trend
+from web.trends import merge_years, trend_series
 
 bp = Blueprint("api", __name__)
 
 FORMATS = ("json", "csv")
-CSV_COLUMNS = ("id", "date", "speaker", "role", "title", "place", "text", "link")
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 MAX_SIMILAR = 50
 
 
@@ -58,7 +51,7 @@ def search() -> Any:
     search_request = SearchRequest.from_params(request.args.to_dict(flat=False))
     engine = current_engine()
     if output == "csv":
-        return _csv_response(search_request)
+        return hits_csv(search_request)
     response = engine.search(search_request)
     result = jsonify(response.to_dict())
     result.headers["Server-Timing"] = f"search;dur={response.elapsed_ms:.1f}"
@@ -79,12 +72,16 @@ def transcript(transcript_id: str) -> Any:
 
 @bp.get("/trend")
 def trend() -> Any:
-    """Hits per year for `q` (with optional filters), absolute and per 10,000 utterances."""
+    """Hits per year for `q` (with filters): per 10,000 utterances and per 10,000 words; `series` per term or speaker.
+
+    Several `q`s give a series per term; one `q` with several `speaker`s (or `by=speaker`) a series per speaker.
+    """
     search_request = SearchRequest.from_params(request.args.to_dict(flat=False))
     if not search_request.q:
         raise BadQuery("trend needs a query: /api/trend?q=…")
     years = year_trend(current_engine(), search_request)
     names = (*FACET_NAMES, *sorted(set(search_request.filters) - set(FACET_NAMES)))  # then a corpus's own
+    per_word = trend_series(request.args)[3]
     return jsonify(
         {
             "query": search_request.q,
@@ -92,7 +89,8 @@ def trend() -> Any:
             "from": search_request.date_from.isoformat() if search_request.date_from else None,
             "to": search_request.date_to.isoformat() if search_request.date_to else None,
             "total": sum(year.hits for year in years),
-            "years": [year.to_dict() for year in years],
+            "years": merge_years([year.to_dict() for year in years], per_word[0] if len(per_word) == 1 else None),
+            "series": [s.to_dict() for s in per_word],
         }
     )
 
@@ -118,55 +116,6 @@ def openapi() -> Any:
 def unknown(rest: str) -> Any:
     """Anything else under /api: a JSON 404 that points to the description."""
     return jsonify({"error": f"no API endpoint /api/{rest}; see /api/openapi.json"}), 404
-
-
-def _csv_response(search_request: SearchRequest) -> Response:
-    """Every hit as CSV, streamed; a malformed query fails before the first byte is sent."""
-    engine = current_engine()
-    facets = engine.meta_facets()
-    hits = engine.iter_texts(search_request)
-    first = next(hits, None)
-    all_hits = itertools.chain([first], hits) if first is not None else iter(())
-
-    def rows() -> Iterator[str]:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow((*CSV_COLUMNS, *facets))  # then a column per metadata facet (DESIGN §6)
-        with contextlib.closing(hits):  # gives the engine its searcher back, even if the client leaves
-            for hit, text in all_hits:
-                row = [*_csv_row(hit, text, search_request.q), *(hit.meta.get(name, "") for name in facets)]
-                writer.writerow([spreadsheet_safe(cell) for cell in row])
-                yield buffer.getvalue()
-                buffer.seek(0)
-                buffer.truncate()
-        yield buffer.getvalue()
-
-    filename = _slug(search_request.q) or "browse"
-    return Response(
-        stream_with_context(rows()),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="verbatim-{filename}.csv"'},
-    )
-
-
-def _csv_row(hit: Hit, text: str, q: str) -> list[str]:
-    link = absolute_url(url_for("pages.transcript", transcript_id=hit.transcript_id, q=q or None, _anchor=f"u{hit.seq}"))
-    return [hit.id, format_partial(hit.date, hit.date_precision), hit.speaker, hit.role, hit.title, hit.place, text, link]
-
-
-def spreadsheet_safe(cell: str) -> str:
-    """A cell that spreadsheets show as text: one starting like a formula gets a leading apostrophe.
-
-    Excel, LibreOffice and Google Sheets run a cell starting with = + - @ (or a tab or
-    carriage return before one) as a formula, and transcripts are text from elsewhere
-    (OWASP "CSV injection"). The apostrophe is what a spreadsheet user types for the same.
-    """
-    return "'" + cell if cell.startswith(FORMULA_STARTS) else cell
-
-
-def _slug(text: str) -> str:
-    """A file-name-safe short form of the query."""
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:40]
 
 
 MAX_SPEAKERS = 10_000

@@ -93,6 +93,10 @@ _HIT = {
             "enum": ["keyword", "semantic", "both"],
             "description": "Why it is a hit: its words, its meaning (semantic and hybrid modes) or both.",
         },
+        "url": {
+            "type": ["string", "null"],
+            "description": "The original page's address (e.g. on en.kremlin.ru), null when unknown.",
+        },
         "meta": {
             "type": "object",
             "additionalProperties": {"type": "string"},
@@ -150,6 +154,7 @@ _TRANSCRIPT = {
         "geography": {"type": "array", "items": {"type": "string"}},
         "persons": {"type": "array", "items": {"type": "string"}},
         "source": {"type": "string"},
+        "url": {"type": ["string", "null"], "description": "The original page's address, null when unknown."},
         "utterances": {"type": "array", "items": {"$ref": "#/components/schemas/Utterance"}},
     },
 }
@@ -173,6 +178,23 @@ _TREND = {
                         "description": "Utterances of that year admitted by the same filters, without the query.",
                     },
                     "per_10k": {"type": "number", "description": "hits per 10,000 of those utterances."},
+                    "matches": {"type": "integer", "description": "Occurrences of the query (one series only)."},
+                    "words": {"type": "integer", "description": "Words spoken that year under the same filters."},
+                    "per_10k_words": {"type": "number", "description": "matches per 10,000 of those words."},
+                },
+            },
+        },
+        "series": {
+            "type": "array",
+            "description": "One per term (several q), or per speaker (one q with several speaker, or by=speaker).",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "label": {"type": "string"},
+                    "q": {"type": "string"},
+                    "speaker": {"type": ["string", "null"]},
+                    "total": {"type": "integer"},
+                    "years": {"type": "array", "items": {"type": "object"}},
                 },
             },
         },
@@ -294,7 +316,7 @@ def openapi_document(server_url: str) -> dict[str, Any]:
                     "responses": {
                         "200": {
                             "description": "One page of hits with facet counts; with format=csv every hit "
-                            "as CSV (id, date, speaker, role, title, place, text, link).",
+                            "as CSV (id, date, speaker, role, title, place, text, link, url), UTF-8 with a byte-order mark.",
                             "content": {
                                 "application/json": {"schema": {"$ref": "#/components/schemas/SearchResult"}},
                                 "text/csv": {"schema": {"type": "string"}},
@@ -318,8 +340,13 @@ def openapi_document(server_url: str) -> dict[str, Any]:
             },
             "/api/trend": {
                 "get": {
-                    "summary": "Hits per year, absolute and per 10,000 utterances",
-                    "parameters": [{**_QUERY, "required": True}, *_FILTERS, *_DATES],
+                    "summary": "Use per year: per 10,000 utterances and per 10,000 words, per term or per speaker",
+                    "parameters": [
+                        {**_QUERY, "required": True, "description": "The term; repeat (up to 3) to compare terms."},
+                        *_FILTERS,
+                        *_DATES,
+                        _param("by", "speaker: one series per speaker filter value.", {"type": "string", "enum": ["speaker"]}),
+                    ],
                     "responses": {
                         "200": _json("#/components/schemas/Trend", "Every year with utterances."),
                         "400": _BAD,

@@ -23,6 +23,9 @@ from search.types import MAX_QUERY_CHARS, FacetResult, FacetValue, Hit, SearchRe
 from web import current_engine
 from web.histogram import histogram
 from web.modes import KEYWORD, MATCHED_BY_HINTS, MATCHED_BY_LABELS, mode_links, mode_of, public_message
+from web.embedding import progress_note
+from web.feeds import feed_params
+from web.state import context_params, transcript_arrival
 from web.urls import Params, is_filter, params_of, query_string, replace, toggle, without
 
 bp = Blueprint("pages", __name__)
@@ -110,7 +113,8 @@ def search() -> Any:
         return _render_error(page, error)
     except SemanticUnavailable as error:
         return _render_error(page, SemanticUnavailable(_public_reason(engine, str(error))))
-    return render_template("search.html", **page.context(response))
+    floor = engine.semantic_index().floor if search_request.mode != KEYWORD else None
+    return render_template("search.html", **page.context(response), semantic_floor=floor)
 
 
 @bp.get("/t/<transcript_id>")
@@ -137,6 +141,7 @@ def transcript(transcript_id: str) -> Any:
         for i, seq in enumerate(hit_seqs)
     }
     texts = {seq: Markup(html) for seq, html in matches.items()}  # escaped by the engine, <mark> only
+    arrived = transcript_arrival(document, request.args.items(multi=True), texts)
     status = 400 if error else 200
     return (
         render_template(
@@ -147,6 +152,7 @@ def transcript(transcript_id: str) -> Any:
             texts=texts,
             hit_seqs=hit_seqs,
             neighbours=neighbours,
+            **arrived,
         ),
         status,
     )
@@ -217,6 +223,9 @@ def _search_url(params: Params) -> str:
 
 def semantic_reason(engine: Engine) -> str | None:
     """Why semantic and hybrid modes cannot run here, fit for the page (no server paths); None if they can."""
+    preparing = progress_note()
+    if preparing is not None:  # vectors half-written in the background: not a full meaning search yet
+        return preparing
     reason = hybrid.unavailable_reason(engine.semantic_index())
     return None if reason is None else _public_reason(engine, reason)
 
@@ -311,6 +320,10 @@ class _PageState:
                 Link("Results", self.url(replace(self.params, view=None, kwic_sort=None)), view != "kwic"),
                 Link("KWIC", self.url(replace(self.params, view="kwic")), view == "kwic"),
             ],
+            "feed_url": url_for("feeds.feed") + query_string(feed_params(self.params)),
+            "kwic_csv_url": url_for("exports.kwic_csv") + query_string(without(self.params, "view")),
+            "semantic_url": None if self.semantic_reason else self.url(replace(self.params, mode="semantic")),
+            "quote_url": url_for("pages.quote_page", q=self.q or None),
             "csv_url": url_for("api.search") + query_string(replace(without(self.params, "view", "kwic_sort"), format="csv")),
         }
 
@@ -329,6 +342,7 @@ class _PageState:
             "context_url": self.context_url,
             "similar_url": self.similar_url,
             "badges": response.request.mode != KEYWORD,
+            "show_scores": response.request.mode != KEYWORD,
             "matched_by_labels": MATCHED_BY_LABELS,
             "matched_by_hints": MATCHED_BY_HINTS,
             "semantic_limit": self.semantic_limit,
@@ -361,8 +375,9 @@ class _PageState:
         return None if self.semantic_reason else url_for("pages.similar", utterance_id=hit.id)
 
     def context_url(self, hit: Hit) -> str:
-        """The hit's utterance in its transcript, query words highlighted."""
-        return url_for("pages.transcript", transcript_id=hit.transcript_id, q=self.q or None, _anchor=f"u{hit.seq}")
+        """The hit's utterance in its transcript, query words highlighted; the whole search rides along."""
+        path = url_for("pages.transcript", transcript_id=hit.transcript_id)
+        return path + query_string(context_params(self.params, hit.seq, hit.passage)) + f"#u{hit.seq}"
 
     def facet_view(self, facet: FacetResult) -> FacetView:
         """Sidebar entries of a facet: selected values always shown, links toggle them."""

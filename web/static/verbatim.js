@@ -68,6 +68,80 @@
     });
   });
 
+  // "Cite": the citation text is always visible in the open <details>; with this script,
+  // Copy buttons put it on the clipboard (execCommand where the Clipboard API is unavailable,
+  // e.g. plain http on another host).
+  function copyText(text, done) {
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(text).then(function () { done(true); }, function () { done(legacyCopy(text)); });
+    } else {
+      done(legacyCopy(text));
+    }
+  }
+
+  function legacyCopy(text) {
+    var area = document.createElement("textarea");
+    area.value = text;
+    area.setAttribute("readonly", "");
+    area.className = "copy-buffer";
+    document.body.appendChild(area);
+    area.select();
+    var ok = false;
+    try { ok = document.execCommand("copy"); } catch (e) { ok = false; }
+    document.body.removeChild(area);
+    return ok;
+  }
+
+  Array.prototype.forEach.call(document.querySelectorAll("button.copy[data-copy]"), function (button) {
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      var source = document.getElementById(button.getAttribute("data-copy"));
+      if (!source) return;
+      var status = button.closest(".cite-body") && button.closest(".cite-body").querySelector(".copy-status");
+      var label = button.textContent;
+      copyText(source.textContent.trim(), function (ok) {
+        button.textContent = ok ? "Copied" : "Select and copy the text";
+        if (status) status.textContent = ok ? "Citation copied" : "Could not copy: select the text";
+        window.setTimeout(function () { button.textContent = label; }, 2000);
+      });
+    });
+  });
+
+  // After a filter choice the page reloads: put focus (and the scroll position) back on the
+  // control the user chose, instead of the top of the page.
+  var FOCUS_KEY = "verbatim-focus";
+  function remember(key) {
+    try {
+      sessionStorage.setItem(FOCUS_KEY, JSON.stringify({ key: key, y: window.scrollY }));
+    } catch (e) { /* storage disabled: focus starts at the top, as without this script */ }
+  }
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("a[data-focus-key]");
+    if (link) remember(link.getAttribute("data-focus-key"));
+  });
+  var form = document.getElementById("search-form");
+  if (form) {
+    form.addEventListener("submit", function () {
+      var active = document.activeElement;
+      var key = active && active.getAttribute && active.getAttribute("data-focus-key");
+      if (key) remember(key);
+    });
+  }
+  (function restore() {
+    var saved;
+    try {
+      saved = JSON.parse(sessionStorage.getItem(FOCUS_KEY) || "null");
+      sessionStorage.removeItem(FOCUS_KEY);
+    } catch (e) { return; }
+    if (!saved || !saved.key) return;
+    var target = Array.prototype.find.call(document.querySelectorAll("[data-focus-key]"), function (el) {
+      return el.getAttribute("data-focus-key") === saved.key;
+    }) || document.getElementById("results");
+    if (!target) return;
+    window.scrollTo(0, saved.y || 0);
+    target.focus({ preventScroll: true });
+  })();
+
   // Phones: start with the filter panel folded so results come first.
   var filters = document.querySelector("details.filters");
   if (filters && window.matchMedia && window.matchMedia("(max-width: 44rem)").matches) {
