@@ -540,7 +540,7 @@ def bench_command(
         return
 
     from search.errors import SemanticUnavailable
-    from bench.run import format_table, run_bench
+    from bench.run import BenchMismatch, format_table, run_bench
     from search.semantic import semantic_available
 
     def report(message: str) -> None:
@@ -557,6 +557,8 @@ def bench_command(
         )
     except (FileNotFoundError, SemanticUnavailable) as error:
         raise click.UsageError(str(error)) from None
+    except BenchMismatch as error:
+        raise click.ClickException(str(error)) from None
     if as_json:
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False))
     else:

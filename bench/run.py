@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import gc
+import hashlib
 import json
 import logging
 import os
@@ -48,7 +49,7 @@ from search.types import SearchRequest
 log = logging.getLogger(__name__)
 
 Report = Callable[[str], None]
-__all__ = ["QUERIES", "BenchQuery", "BenchResult", "Latency", "format_table", "run_bench"]
+__all__ = ["QUERIES", "BenchMismatch", "BenchQuery", "BenchResult", "Latency", "format_table", "run_bench"]
 
 _COPY = re.compile(r"copy-(\d{4})$")
 DEFAULT_REPEAT = 5
@@ -58,23 +59,41 @@ DEFAULT_REPEAT = 5
 
 
 def replicate_corpus(corpus: Path, target: Path, scale: int) -> list[Path]:
-    """Hard links (copies where links fail) of the corpus files in `target/copy-k/…`; the copy folders."""
+    """Hard links (copies where links fail) of the corpus's real files in `target/copy-k/…`; the copy folders.
+
+    Each file is resolved first, so a corpus of symbolic links replicates the files they
+    point to (linking a symbolic link would copy the link, and every copy would resolve to
+    the same file, which `reindex` reads once). Two names for one file are replicated once.
+    """
     files = source_files([corpus])
     if not files:
         raise FileNotFoundError(f"no transcript files (.txt, .jsonl) in {corpus}")
     root = corpus if corpus.is_dir() else corpus.parent
+    distinct = distinct_files(files)
     folders = []
     for k in range(scale):
         folder = target / f"copy-{k:04d}"
-        for path in files:
+        for path, real in distinct:
             destination = folder / path.relative_to(root)
             destination.parent.mkdir(parents=True, exist_ok=True)
             try:
-                os.link(path, destination)
+                os.link(real, destination, follow_symlinks=True)
             except OSError:
-                shutil.copyfile(path, destination)
+                shutil.copyfile(real, destination)
         folders.append(folder)
     return folders
+
+
+def distinct_files(files: Sequence[Path]) -> list[tuple[Path, Path]]:
+    """(name, resolved file) for each file, leaving out names of a file already listed."""
+    seen: dict[Path, Path] = {}
+    for path in files:
+        real = path.resolve()
+        if real in seen:
+            log.info("%s: skipped, it is %s again (already replicated as %s)", path, real, seen[real])
+            continue
+        seen[real] = path
+    return [(path, real) for real, path in seen.items()]
 
 
 def copy_number(path: Path) -> int:
@@ -100,18 +119,64 @@ def replica(transcript: Transcript, k: int) -> Transcript:
 
 
 class ReplicatingParser:
-    """`parse_file`, renaming each copy's transcripts; remembers the time spent parsing."""
+    """`parse_file`, renaming each copy's transcripts; remembers the time spent parsing and what it returned."""
 
     def __init__(self) -> None:
         self.seconds = 0.0
+        self.parsed: list[tuple[Path, int]] = []
 
     def __call__(self, path: Path) -> list[Transcript]:
         started = time.perf_counter()
         try:
             k = copy_number(path)
-            return [replica(t, k) for t in parse_file(path)]
+            transcripts = [replica(t, k) for t in parse_file(path)]
         finally:
             self.seconds += time.perf_counter() - started
+        self.parsed.append((path, sum(len(t.utterances) for t in transcripts)))
+        return transcripts
+
+    @property
+    def utterances(self) -> int:
+        """Utterances of every file parsed."""
+        return sum(count for _, count in self.parsed)
+
+    def tokens(self) -> int:
+        """Tokens (`count_tokens`) of every file parsed, counted once per distinct content (copies share texts)."""
+        per_file: dict[bytes, int] = {}
+        total = 0
+        for path, _ in self.parsed:
+            key = hashlib.blake2b(path.read_bytes(), digest_size=16).digest()
+            if key not in per_file:
+                per_file[key] = count_tokens(parse_file(path))
+            total += per_file[key]
+        return total
+
+
+class BenchMismatch(Exception):
+    """The two engines did not index the same utterances: their figures cannot be compared."""
+
+
+@dataclass(frozen=True)
+class Indexed:
+    """What one engine was given (`parsed`, `tokens`) and what its index holds (`utterances`)."""
+
+    utterances: int
+    parsed: int
+    tokens: int
+
+
+def mismatch(ours: Indexed, fts5: Indexed) -> str | None:
+    """Why the two builds cannot be compared (None when they indexed the same utterances and tokens)."""
+    problems = []
+    if ours.utterances != ours.parsed:
+        problems.append(f"our index holds {ours.utterances:,} utterances of the {ours.parsed:,} parsed")
+    if fts5.utterances != fts5.parsed:
+        problems.append(f"FTS5 holds {fts5.utterances:,} rows of the {fts5.parsed:,} utterances parsed")
+    if ours.utterances != fts5.utterances:
+        problems.append(f"our index holds {ours.utterances:,} utterances, FTS5 {fts5.utterances:,}")
+    if ours.tokens != fts5.tokens:
+        problems.append(f"our build was given {ours.tokens:,} tokens, FTS5's {fts5.tokens:,}")
+    return "; ".join(problems) or None
 
 
 # --- index build
@@ -333,6 +398,7 @@ class _Build:
     main_cpu_seconds: float
     parse_seconds: float
     peak_rss_bytes: int
+    parser: ReplicatingParser
 
 
 def _build(corpus_copies: Path, index_dir: Path, say: Report) -> _Build:
@@ -354,6 +420,7 @@ def _build(corpus_copies: Path, index_dir: Path, say: Report) -> _Build:
         main,
         parser.seconds,
         peak_memory_bytes(),
+        parser,
     )
     for line in summary.skipped:
         say(f"skipped {line}")
@@ -381,15 +448,22 @@ def _run(
 
     say("timing analysis alone")
     first_copy = list(_parsed(folders[:1], ReplicatingParser()))
-    tokens = count_tokens(first_copy) * scale
     analysis = analysis_seconds(first_copy, scale)
 
     say("building the FTS5 baseline")
     fts5_path = work / "fts5.sqlite3"
     fts5_parser = ReplicatingParser()
     started = time.perf_counter()
-    build_fts5(fts5_path, _parsed(folders, fts5_parser))
+    fts5_rows = build_fts5(fts5_path, _parsed(folders, fts5_parser))
     fts5_seconds = time.perf_counter() - started
+
+    tokens = build.parser.tokens()
+    problem = mismatch(
+        Indexed(build.utterances, build.parser.utterances, tokens),
+        Indexed(fts5_rows, fts5_parser.utterances, fts5_parser.tokens()),
+    )
+    if problem is not None:
+        raise BenchMismatch(f"the two engines did not index the same corpus, so no ratio is given: {problem}")
 
     requests = [SearchRequest.from_params(q.params) for q in queries]
     say(f"timing {len(requests)} requests × {repeat}")

@@ -158,6 +158,25 @@ def source_key(path: Path) -> str:
     return real if os.path.isfile(real) else os.path.abspath(path)
 
 
+def by_source(files: Sequence[Path]) -> tuple[dict[str, Path], list[str]]:
+    """({source: first path found for it}, `path:0: reason` for each other path resolving to a file already read).
+
+    A file is indexed once under its resolved path, so a symbolic link to a file already found
+    is left out, and said so rather than silently (a hard link is a file of its own).
+    """
+    paths: dict[str, Path] = {}
+    again: list[str] = []
+    for path in files:
+        source = source_key(path)
+        if source in paths:
+            if Path(path).absolute() == Path(paths[source]).absolute():
+                continue  # the same name given twice (a file and its folder): nothing to report
+            again.append(f"{path}:0: skipped, it is {source} again, already read as {paths[source]}")
+        else:
+            paths[source] = path
+    return paths, again
+
+
 def indexed_sources(searcher: Searcher) -> dict[str, str]:
     """{source: content hash} of the files in the index (one stored document read per file)."""
     reader = searcher.reader()
@@ -252,14 +271,14 @@ def reindex(
     """
     started = time.perf_counter()
     files = find_source_files([Path(p) for p in paths], find)
-    paths_by_source = {source_key(path): path for path in files}
+    paths_by_source, same_file = by_source(files)
 
     def sources() -> tuple[_Sources, list[str]]:
         on_disk, unreadable = hash_files(paths_by_source)
         names = {source: str(path) for source, path in paths_by_source.items()}
         # Any error in one file (not only TranscriptParseError) is reported as `path:0: reason`.
         load = lambda source: guarded(parse, paths_by_source[source])  # noqa: E731
-        return _Sources(on_disk, names, load), unreadable
+        return _Sources(on_disk, names, load), [*same_file, *unreadable]
 
     aliases = people.load_aliases([Path(index_dir), *(Path(p) for p in paths if Path(p).is_dir())])
     return _publish(

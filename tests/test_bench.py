@@ -16,8 +16,9 @@ from whoosh.analysis.analyzers import CompositeAnalyzer
 from index.analysis import name_analyzer, spelling_analyzer, text_analyzer
 from index.models import Transcript
 from index.parse import iter_transcripts
+from index.reindex import reindex
 from manage import cli
-from bench.run import Latency, QUERIES, copy_number, replica, replicate_corpus
+from bench.run import BenchMismatch, Indexed, Latency, QUERIES, copy_number, mismatch, replica, replicate_corpus, run_bench
 from search.engine import Engine
 from bench.fts5 import FtsQuery, build_fts5, fts5_search, open_fts5
 from search.types import SearchRequest
@@ -85,6 +86,74 @@ def test_replicated_corpus_has_one_folder_per_copy(tmp_path: Path) -> None:
     assert [copy_number(folder / "x.txt") for folder in folders] == [0, 1, 2]
     names = sorted(p.name for p in DEFAULT_SAMPLES.glob("*.txt"))
     assert all(sorted(p.name for p in folder.glob("*.txt")) == names for folder in folders)
+
+
+def _linked_samples(folder: Path) -> Path:
+    """A corpus folder holding only symbolic links to the sample transcripts."""
+    folder.mkdir()
+    for path in sorted(DEFAULT_SAMPLES.glob("*.txt")):
+        if not path.name.upper().startswith("README"):
+            (folder / path.name).symlink_to(path.resolve())
+    return folder
+
+
+def test_replicas_of_symbolic_links_are_the_files_themselves(tmp_path: Path) -> None:
+    folders = replicate_corpus(_linked_samples(tmp_path / "links"), tmp_path / "copies", 2)
+    copies = [p for folder in folders for p in folder.glob("*.txt")]
+    assert copies and not any(p.is_symlink() for p in copies)
+    assert len({p.resolve() for p in copies}) == len(copies)
+    assert {p.read_bytes() for p in folders[1].glob("*.txt")} == {p.read_bytes() for p in DEFAULT_SAMPLES.glob("*.txt")}
+
+
+@pytest.mark.slow
+def test_a_corpus_of_symbolic_links_is_benchmarked_like_the_real_one(tmp_path: Path) -> None:
+    # Once the links made every copy resolve to one file: reindex read it once, FTS5 ten times.
+    queries = QUERIES[:3]
+    real = run_bench(DEFAULT_SAMPLES, 3, repeat=1, workdir=tmp_path / "real", queries=queries)
+    linked = run_bench(_linked_samples(tmp_path / "links"), 3, repeat=1, workdir=tmp_path / "linked", queries=queries)
+    utterances = sum(len(t.utterances) for t in iter_transcripts([DEFAULT_SAMPLES]))
+    assert (linked.utterances, linked.tokens) == (real.utterances, real.tokens)
+    assert linked.utterances == 3 * utterances
+    assert [q.total for q in linked.queries] == [q.total for q in real.queries]
+    assert [q.fts5_total for q in linked.queries] == [q.total for q in real.queries]
+
+
+def test_bench_refuses_ratios_when_the_engines_indexed_different_corpora(tmp_path: Path) -> None:
+    # Two folders with a file of the same name: one transcript id, so reindex keeps one, FTS5 both.
+    corpus = tmp_path / "corpus"
+    for folder in ("a", "b"):
+        (corpus / folder).mkdir(parents=True)
+        (corpus / folder / "sample-1.txt").write_bytes((DEFAULT_SAMPLES / "sample-1.txt").read_bytes())
+    with pytest.raises(BenchMismatch, match="our index holds .* utterances of the .* parsed"):
+        run_bench(corpus, 1, repeat=1, workdir=tmp_path / "work", queries=QUERIES[:1])
+    args = ["bench", "--corpus", str(corpus), "--repeat", "1", "--no-semantic", "--json"]
+    result = CliRunner().invoke(cli, [*args, "--workdir", str(tmp_path / "cli")])
+    assert result.exit_code == 1
+    assert "did not index the same corpus, so no ratio is given" in result.output
+    assert "ratio" not in result.stdout.replace("no ratio is given", "")
+
+
+def test_mismatch_names_every_difference() -> None:
+    assert mismatch(Indexed(10, 10, 100), Indexed(10, 10, 100)) is None
+    found = mismatch(Indexed(10, 100, 1000), Indexed(100, 100, 10000))
+    assert found is not None
+    assert "our index holds 10 utterances of the 100 parsed" in found
+    assert "our index holds 10 utterances, FTS5 100" in found
+    assert "our build was given 1,000 tokens, FTS5's 10,000" in found
+    assert mismatch(Indexed(5, 5, 50), Indexed(4, 5, 50)) == "FTS5 holds 4 rows of the 5 utterances parsed; our index holds 5 utterances, FTS5 4"
+
+
+def test_reindex_reports_a_link_to_a_file_already_read(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    real = corpus / "sample-1.txt"
+    real.write_bytes((DEFAULT_SAMPLES / "sample-1.txt").read_bytes())
+    (corpus / "zz-link.txt").symlink_to(real)
+    summary = reindex(tmp_path / "index", [corpus], full=True)
+    assert summary.skipped == (f"{corpus / 'zz-link.txt'}:0: skipped, it is {real.resolve()} again, already read as {real}",)
+    assert summary.transcripts == 1
+    again = reindex(tmp_path / "index2", [real, corpus], full=True)
+    assert [line.split(":0:")[0] for line in again.skipped] == [str(corpus / "zz-link.txt")]
 
 
 def test_latency_percentiles_are_nearest_rank() -> None:
