@@ -78,17 +78,18 @@ class BenchResult:
     # The quote finder (bench.quotes): press-style quotes cut from the corpus, words only.
     quote: Latency | None = None
     machine: Mapping[str, Any] = field(default_factory=dict)
+    writer_processes: int = 1
 
     @property
     def idle_estimate_seconds(self) -> float:
         """The build's time on otherwise idle cores: its busiest process's CPU time.
 
-        Workers split the documents evenly (one segment each), and the main process parses
+        Workers split the documents evenly, and the main process parses
         while they index, so the build cannot end before the busiest of them is done. On a
         machine shared with other work, wall time is longer: compare this to `index_seconds`.
         """
         workers = self.index_cpu_seconds - self.index_main_cpu_seconds
-        return max(self.index_main_cpu_seconds, workers / max(1, self.index_segments)) if workers > 0 else self.index_cpu_seconds
+        return max(self.index_main_cpu_seconds, workers / max(1, self.writer_processes)) if workers > 0 else self.index_cpu_seconds
 
     @property
     def write_seconds(self) -> float:
@@ -116,6 +117,7 @@ class BenchResult:
             "write_seconds": round(self.write_seconds, 3),
             "index_bytes": self.index_bytes,
             "index_segments": self.index_segments,
+            "writer_processes": self.writer_processes,
             "peak_rss_bytes": self.peak_rss_bytes,
             **_latency_keys("query", self.query),
             **_latency_keys("query_first", self.query_first),

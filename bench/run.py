@@ -34,7 +34,7 @@ import regex
 from index.analysis import WORD_PATTERN
 from index.models import Transcript
 from index.parse import parse_file, source_files
-from index.reindex import reindex
+from index.reindex import MULTIPROCESS_MIN_FILES, reindex
 from index.schema import build_schema, utterance_document
 from index.generations import current_generation_dir
 from index.reader import open_index
@@ -399,17 +399,20 @@ class _Build:
     parse_seconds: float
     peak_rss_bytes: int
     parser: ReplicatingParser
+    processes: int
 
 
 def _build(corpus_copies: Path, index_dir: Path, say: Report) -> _Build:
     """`reindex --full` of the replicated corpus, timed from the first file read to the published index."""
     _warm_imports()
     parser = ReplicatingParser()
+    files = len(source_files([corpus_copies]))
+    processes = 2 if files >= MULTIPROCESS_MIN_FILES and (os.cpu_count() or 1) > 1 else 1  # as `reindex --full`
     gc.collect()
     _reset_peak_memory()
     cpu_before = cpu_seconds()
     started = time.perf_counter()
-    summary = reindex(index_dir, [corpus_copies], full=True, parse=parser)
+    summary = reindex(index_dir, [corpus_copies], full=True, parse=parser, processes=processes)
     seconds = time.perf_counter() - started
     main, workers = (after - before for after, before in zip(cpu_seconds(), cpu_before))
     build = _Build(
@@ -421,9 +424,16 @@ def _build(corpus_copies: Path, index_dir: Path, say: Report) -> _Build:
         parser.seconds,
         peak_memory_bytes(),
         parser,
+        processes,
     )
     for line in summary.skipped:
         say(f"skipped {line}")
+    say(
+        f"built: {build.utterances:,} utterances in {seconds:.1f} s ({build.cpu_seconds:.0f} CPU s, "
+        f"{processes} writer processes), peak memory {build.peak_rss_bytes / 2**20:.0f} MB, "
+        f"{folder_bytes(current_generation_dir(index_dir)) / 2**20:.0f} MB on disk, "
+        f"{segment_count(index_dir)} segments, load average {load_average()}"
+    )
     return build
 
 
@@ -515,6 +525,7 @@ def _run(
         embed_seconds=semantic_figures[2],
         quote=quote_latency,
         machine=machine_info(load_at_start),
+        writer_processes=build.processes,
     )
 
 

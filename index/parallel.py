@@ -5,6 +5,12 @@ NOTES.md) but, as shipped, its `cancel()` cannot reach the workers (it sets a fl
 parent's copy of the Process object) and a killed parent leaves them blocked on the job
 queue forever. Here workers are daemons, are terminated on cancel, and exit by themselves
 once their parent is gone.
+
+Memory: a Whoosh writer keeps every posting in a pool and, past `limitmb`, pickles sorted
+runs to disk and merges them back at the end, in Python (at 100 copies of the corpus that
+made the build 3× slower, BENCHMARKS.md). Here a worker whose pool reaches `segment_mb`
+instead writes its pool out as a finished segment, from memory, and starts a new one: the
+build's memory is bounded and nothing is spilled; a big build leaves a few more segments.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import pickle
 import queue
 import signal
 import sys
@@ -23,8 +30,9 @@ from typing import Any
 
 from whoosh.filedb.filestore import Storage
 from whoosh.index import Index
-from whoosh.multiproc import MpWriter, _run_subwriter
-from whoosh.writing import SegmentWriter
+from whoosh.multiproc import MpWriter
+from whoosh.codec.base import Segment
+from whoosh.writing import IndexingError, SegmentWriter
 
 log = logging.getLogger(__name__)
 
@@ -33,10 +41,12 @@ _ORPHAN_CHECK_SECONDS = 0.5
 
 
 class GuardedMpWriter(MpWriter):
-    """An MpWriter whose worker processes never outlive a cancelled or killed parent."""
+    """An MpWriter whose worker processes never outlive a cancelled or killed parent, and each
+    write a segment every `segment_mb` of postings (Whoosh's estimate) rather than spill to disk."""
 
-    def __init__(self, ix: Index, procs: int, **kwargs: Any) -> None:
+    def __init__(self, ix: Index, procs: int, segment_mb: float, **kwargs: Any) -> None:
         super().__init__(ix, procs=procs, multisegment=True, **kwargs)
+        self.segment_bytes = int(segment_mb * 1024 * 1024)
         # What a worker failed with (errno, message): the parent reports it once, as its own error.
         self.errors: Queue[tuple[int | None, str]] = self._mpctx.Queue()
         self._failure: tuple[int | None, str] | None = None
@@ -56,7 +66,7 @@ class GuardedMpWriter(MpWriter):
         task = self._mpctx.Process(
             target=_guarded_subwriter,
             args=(
-                self.storage, self.indexname, self._jobs, self.resultqueue, self.subargs, True, os.getpid(),
+                self.storage, self.indexname, self._jobs, self.resultqueue, self.subargs, self.segment_bytes, os.getpid(),
                 self.errors,
             ),
             daemon=True,
@@ -88,6 +98,35 @@ class GuardedMpWriter(MpWriter):
                 if self._failure is None and any(task.exitcode not in (None, 0) for task in self.tasks):
                     self._failure = (None, "an indexing worker stopped")
         return self._failure
+
+    def _commit(self, mergetype: Any, optimize: Any, merge: Any) -> None:
+        """MpWriter's multisegment commit, taking every segment each worker wrote (one or more)."""
+        if self.docbuffer:
+            self._enqueue()
+        for _ in self.tasks:
+            self.jobqueue.put(None)
+        finalsegments = self._merge_segments(mergetype, optimize, merge)
+        segments: list[Segment] = []
+        for _ in self.tasks:
+            segments.extend(self._next_result())
+        for task in self.tasks:
+            task.join()
+        if self._added:
+            segments.append(self._finalize_segment())
+        else:
+            self._close_segment()
+        self._commit_toc(finalsegments + segments)
+        self._finish()
+
+    def _next_result(self) -> list[Segment]:
+        """The segments a worker reports when done; raises IndexingError if the workers died first."""
+        while True:
+            try:
+                return self.resultqueue.get(timeout=1)
+            except queue.Empty:
+                if all(task.exitcode is not None for task in self.tasks) and self.resultqueue.empty():
+                    codes = [task.exitcode for task in self.tasks]
+                    raise IndexingError(f"an indexing worker ended without its segments (exit codes {codes})") from None
 
     def cancel(self) -> None:
         for task in self.tasks:
@@ -143,7 +182,7 @@ def _guarded_subwriter(
     jobqueue: Queue[Any],
     resultqueue: Queue[Any],
     kwargs: dict[str, Any],
-    multisegment: bool,
+    segment_bytes: int,
     parent: int,
     errors: Queue[tuple[int | None, str]],
 ) -> None:
@@ -155,11 +194,47 @@ def _guarded_subwriter(
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_exit_when_orphaned, args=(parent,), daemon=True).start()
     try:
-        _run_subwriter(storage, indexname, jobqueue, resultqueue, kwargs, multisegment)
+        _write_segments(storage, indexname, jobqueue, resultqueue, kwargs, segment_bytes)
     except Exception as error:  # noqa: BLE001 — reported by the parent
         log.debug("indexing worker %s failed", os.getpid(), exc_info=True)
         errors.put((getattr(error, "errno", None), getattr(error, "strerror", None) or str(error) or type(error).__name__))
         sys.exit(1)
+
+
+def _write_segments(
+    storage: Storage,
+    indexname: str,
+    jobqueue: Queue[Any],
+    resultqueue: Queue[Any],
+    kwargs: dict[str, Any],
+    segment_bytes: int,
+) -> None:
+    """Whoosh's worker loop, writing a segment each `segment_bytes` of postings; puts the list of
+    its segments on `resultqueue`."""
+    ix = storage.open_index(indexname)
+    writer = SegmentWriter(ix, _lk=False, **kwargs)
+    segments: list[Segment] = []
+    while (job := jobqueue.get()) is not None:
+        _add_job(writer, *job)
+        if writer.pool.currentsize >= segment_bytes:
+            segments.append(writer._finalize_segment())
+            writer = SegmentWriter(ix, _lk=False, **kwargs)
+    if writer._added:
+        segments.append(writer._finalize_segment())
+    else:
+        writer._close_segment()
+    resultqueue.put(segments)
+
+
+def _add_job(writer: SegmentWriter, filename: str, count: int) -> None:
+    """Add the `count` documents the parent pickled into `filename` (in the writers' shared temp folder)."""
+    temporary = writer.temp_storage()
+    with temporary.open_file(filename).raw_file() as stream:
+        for _ in range(count):
+            code, fields = pickle.load(stream)
+            assert code == 0
+            writer.add_document(**fields)
+    temporary.delete_file(filename)
 
 
 def _exit_when_orphaned(parent: int) -> None:

@@ -54,9 +54,13 @@ MULTIPROCESS_MIN_FILES = 200
 
 # Postings each writer (process) keeps in memory before spilling sorted runs to disk.
 # Whoosh's 128 MB spills from about 2M tokens on, and pickling every posting to runs and
-# merging them back made a 3.4M-token build 38% slower; with this, each of the two
-# processes of a 10× kremlin build (3.4M tokens) stays in memory, ≈ 0.8 GB resident.
+# merging them back made a 3.4M-token build 38% slower. A multi-process build never gets
+# there: each worker writes a segment every SEGMENT_MB of postings (index/parallel.py).
 WRITER_MEMORY_MB = 1024
+
+# Postings (Whoosh's estimate of its pool) after which a worker of a multi-process build
+# writes its segment and starts another: bounds its memory, so a big build does not spill.
+SEGMENT_MB = 640
 
 Parser = Callable[[Path], "ParsedFile | Sequence[Transcript]"]
 FileFinder = Callable[[Sequence[Path]], Sequence[Path]]
@@ -226,7 +230,7 @@ class _Build:
             else:
                 ix = whoosh_index.open_dir(str(self.path))
             self._writer = (
-                GuardedMpWriter(ix, procs=self.processes, limitmb=WRITER_MEMORY_MB)
+                GuardedMpWriter(ix, procs=self.processes, segment_mb=SEGMENT_MB, limitmb=WRITER_MEMORY_MB)
                 if self.processes > 1
                 else ix.writer(limitmb=WRITER_MEMORY_MB)
             )

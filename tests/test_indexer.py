@@ -420,6 +420,25 @@ def test_two_writer_processes_build_the_same_index(tmp_path: Path):
     assert search_ids(tmp_path / "two", '"approach number 42"') == {"meeting-042:3"}
 
 
+def test_parallel_workers_write_a_segment_each_time_their_pool_fills(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    # Bounded memory without spilling: a worker whose postings reach SEGMENT_MB writes them as a segment.
+    import index.reindex
+
+    folder = write_many(tmp_path / "many", 60)
+    one = reindex(tmp_path / "one", [folder], processes=1)
+    monkeypatch.setattr(index.reindex, "SEGMENT_MB", 0.05)
+    two = reindex(tmp_path / "two", [folder], processes=2)
+
+    with open_index(tmp_path / "two").reader() as reader:
+        segments = sum(1 for _ in reader.leaf_readers())
+    assert segments > 2
+    assert (two.transcripts, two.utterances) == (one.transcripts, one.utterances) == (60, 300)
+    assert stored_documents(tmp_path / "two") == stored_documents(tmp_path / "one")
+    for query in ('"approach number 42"', "approach", "geneva OR syria"):
+        assert search_ids(tmp_path / "two", query) == search_ids(tmp_path / "one", query)
+    assert search_ids(tmp_path / "two", '"approach number 42"') == {"meeting-042:3"}
+
+
 PARALLEL_KILLER = """
 import multiprocessing, os, signal, sys
 from pathlib import Path
