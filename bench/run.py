@@ -1,6 +1,6 @@
 """`manage.py bench`: index build and full-request latency, ours and SQLite FTS5's, in one run.
 
-The corpus is replicated `scale` times by hard-linking its files into copy folders; the
+The corpus is replicated `scale` times by hard-linking its (resolved) files into copy folders; the
 parser given to `index.reindex.reindex` gives copy k ids `<id>~k` and dates k days later
 (same years, speakers and places, so facets look like those of a bigger corpus of the same
 era). The build therefore goes through exactly the code path of `manage.py reindex --full`.
