@@ -164,7 +164,7 @@ def reindex_command(ctx: click.Context, paths: tuple[Path, ...], full: bool, pru
         raise click.ClickException(str(error)) from None
     except OSError as error:  # e.g. no permission to write the index folder
         raise click.ClickException(f"cannot update the index at {settings.index_dir}: {error}") from None
-    for line in (*summary.skipped, *summary.problems):
+    for line in (*summary.same_file, *summary.skipped, *summary.problems):
         click.echo(line, err=True)
     click.echo(
         f"Index {settings.index_dir} ({summary.generation or 'nothing published'}): {_count(summary.transcripts, 'transcript')}, "

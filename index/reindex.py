@@ -12,6 +12,7 @@ files found under the given paths, whichever way it was built.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -87,6 +88,8 @@ class ReindexSummary:
     # Files that failed but keep the version indexed before; bad lines skipped in files that were indexed.
     kept: int = 0
     problems: tuple[str, ...] = ()
+    # Names that resolve to a file already read (a symbolic link to it): read once, said so, not a failure.
+    same_file: tuple[str, ...] = ()
 
     @property
     def failed(self) -> bool:
@@ -164,7 +167,7 @@ def source_key(path: Path) -> str:
     return real if os.path.isfile(real) else os.path.abspath(path)
 
 
-def by_source(files: Sequence[Path]) -> tuple[dict[str, Path], list[str]]:
+def distinct_sources(files: Sequence[Path]) -> tuple[dict[str, Path], list[str]]:
     """({source: first path found for it}, `path:0: reason` for each other path resolving to a file already read).
 
     A file is indexed once under its resolved path, so a symbolic link to a file already found
@@ -277,17 +280,17 @@ def reindex(
     """
     started = time.perf_counter()
     files = find_source_files([Path(p) for p in paths], find)
-    paths_by_source, same_file = by_source(files)
+    paths_by_source, same_file = distinct_sources(files)
 
     def sources() -> tuple[_Sources, list[str]]:
         on_disk, unreadable = hash_files(paths_by_source)
         names = {source: str(path) for source, path in paths_by_source.items()}
         # Any error in one file (not only TranscriptParseError) is reported as `path:0: reason`.
         load = lambda source: guarded(parse, paths_by_source[source])  # noqa: E731
-        return _Sources(on_disk, names, load), [*same_file, *unreadable]
+        return _Sources(on_disk, names, load), unreadable
 
     aliases = people.load_aliases([Path(index_dir), *(Path(p) for p in paths if Path(p).is_dir())])
-    return _publish(
+    summary = _publish(
         Path(index_dir),
         sources,
         aliases=aliases,
@@ -298,6 +301,7 @@ def reindex(
         started=started,
         prune=prune,
     )
+    return dataclasses.replace(summary, same_file=tuple(same_file))
 
 
 def index_transcripts(

@@ -150,10 +150,13 @@ def test_reindex_reports_a_link_to_a_file_already_read(tmp_path: Path) -> None:
     real.write_bytes((DEFAULT_SAMPLES / "sample-1.txt").read_bytes())
     (corpus / "zz-link.txt").symlink_to(real)
     summary = reindex(tmp_path / "index", [corpus], full=True)
-    assert summary.skipped == (f"{corpus / 'zz-link.txt'}:0: skipped, it is {real.resolve()} again, already read as {real}",)
-    assert summary.transcripts == 1
+    assert summary.same_file == (f"{corpus / 'zz-link.txt'}:0: skipped, it is {real.resolve()} again, already read as {real}",)
+    assert summary.transcripts == 1 and not summary.failed
     again = reindex(tmp_path / "index2", [real, corpus], full=True)
-    assert [line.split(":0:")[0] for line in again.skipped] == [str(corpus / "zz-link.txt")]
+    assert [line.split(":0:")[0] for line in again.same_file] == [str(corpus / "zz-link.txt")]
+    result = CliRunner().invoke(cli, ["--index", str(tmp_path / "index3"), "reindex", str(corpus)])
+    assert result.exit_code == 0, result.output
+    assert f"{corpus / 'zz-link.txt'}:0: skipped, it is {real.resolve()} again" in result.output
 
 
 def test_latency_percentiles_are_nearest_rank() -> None:
