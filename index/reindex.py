@@ -61,8 +61,8 @@ WRITER_MEMORY_MB = 1024
 
 # Postings (Whoosh's estimate of its pool) after which a worker of a multi-process build
 # writes its segment and starts another: bounds its memory, so a big build does not spill.
-# One copy of the kremlin corpus (685k tokens, 645k postings) is 108 MB of pool and about
-# 130 MB resident, so a worker stays near 0.8 GB and 100 copies make about 20 segments.
+# One copy of the kremlin corpus (685k tokens) is 185 MB of pool (108 MB before the
+# text_exact field): a worker stays near 0.8 GB resident, and 100 copies make ≈ 36 segments.
 SEGMENT_MB = 512
 
 Parser = Callable[[Path], "ParsedFile | Sequence[Transcript]"]
