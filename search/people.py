@@ -65,6 +65,8 @@ class Turn:
     title: str
     role: str
     text: str
+    place: str = ""
+    url: str | None = None  # the original page's address, for citations
 
 
 @dataclass
@@ -302,6 +304,8 @@ class People:
                 title=s.get("title", ""),
                 role=s.get(ROLE) or "",
                 text=s.get("text", ""),
+                place=s.get(FACET_BY_NAME["place"].field) or "",
+                url=s.get("url") or None,
             )
             for _, s in stored[:limit]
         ]

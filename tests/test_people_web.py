@@ -194,3 +194,13 @@ def test_anonymous_turns_are_searchable_by_label(client: FlaskClient) -> None:
     assert hit["speaker"] is None and hit["label"] == "Question" and hit["kind"] == "speech"
     remark = client.get("/api/search?q=label:remark&facet_limit=0").get_json()
     assert remark["total"] == 1 and remark["facets"]["speaker"] == []
+
+
+def test_person_page_latest_turns_can_be_cited(client: FlaskClient) -> None:
+    """Each latest turn on a person page has a citation naming the person, the title and the date."""
+    html = client.get("/people/vladimir-putin").get_data(as_text=True)
+    latest = html[html.index('class="latest-turns"') :]
+    assert 'class="cite"' in latest
+    citation = latest[latest.index('class="cite-text"') :]
+    citation = citation[: citation.index("</p>")]
+    assert citation.endswith("Vladimir Putin, “Meeting with Sergei Ivanov and Viktor Ivanov”, The Kremlin, Moscow, 3 March 2016, turn 3.")

@@ -87,7 +87,24 @@ def utterance_citation(transcript: Any, utterance: Any) -> Citation:
     )
 
 
+def turn_citation(speaker: str, turn: Any) -> Citation:
+    """The citation of one of a person's latest turns (person pages)."""
+    return citation(
+        CitationSource(
+            speaker=speaker,
+            role=turn.role or "",
+            title=turn.title,
+            date=turn.date,
+            place=turn.place or "",
+            seq=turn.seq,
+            original_url=web_address(turn.url),
+            permalink=permalink(turn.transcript_id, turn.seq),
+        )
+    )
+
+
 def init_app(app: Any) -> None:
     """Make the citation helpers available to every template (results, transcript, people pages)."""
     app.add_template_global(hit_citation, "hit_citation")
     app.add_template_global(utterance_citation, "utterance_citation")
+    app.add_template_global(turn_citation, "turn_citation")
