@@ -234,6 +234,8 @@ def is_label_fragment(text: str) -> bool:
         return False
     if text[0] == "(" and text[-1] == ")":
         return False  # a stage direction, "(Applause)"
+    if text.rstrip(")]’'\"")[-1:] in tuple(".;!?…") or text.count(")") > text.count("("):
+        return False  # a sentence that ends inside brackets ("…as we agreed.)"), not a label's first half
     words = [_bare(t) for t in text.split()]
     if not words or len(words) > MAX_LABEL_WORDS or _FORBIDDEN.search(text):
         return False

@@ -600,3 +600,14 @@ def test_any_text_parses_or_raises_a_parse_error(lines: list[str]) -> None:
     assert all(u.kind in (SPEECH, NARRATION, ADDRESS) for u in transcript.utterances)
     assert all((u.kind == NARRATION) == (u.speaker == "") for u in transcript.utterances)
     assert not any("<…>" in u.text for u in transcript.utterances)
+
+
+@pytest.mark.parametrize("paragraph", ["Mr.)", "I.)", "As we agreed.)", "Mr Lavrov)"])
+def test_a_paragraph_ending_in_a_closing_bracket_is_not_the_first_half_of_the_next_label(paragraph: str) -> None:
+    """Found by the property test: `Mr.)` before `President of Russia Vladimir Putin: …` was joined to
+    the label and its words lost."""
+    text = "\n".join(["Events", "Meeting", "May 7, 2013", "The Kremlin, Moscow", paragraph,
+                      "President of Russia Vladimir Putin: The only condition is this: the."])
+    transcript = parse_transcript(text, source="t.txt")
+    assert [u.text for u in transcript.utterances] == [paragraph, "The only condition is this: the."]
+    assert transcript.utterances[1].speaker == "Vladimir Putin"
