@@ -13,7 +13,7 @@ import datetime as dt
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from click.testing import CliRunner
@@ -154,3 +154,53 @@ def runner(monkeypatch: pytest.MonkeyPatch) -> CliRunner:
     """click's runner for manage.py, with no $VERBATIM_INDEX leaking in from the environment."""
     monkeypatch.delenv("VERBATIM_INDEX", raising=False)
     return CliRunner()
+
+
+# --- real browser (Debian's Chromium through Playwright) and the real embedding model
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """Chromium for the whole session; skips when it or Playwright is absent."""
+    from browser_support import CHROMIUM, CHROMIUM_ARGS
+
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium); browser tests need it")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def server(app: "Flask") -> Iterator[str]:
+    """The `app` fixture served on a free port of 127.0.0.1 (browser tests; modules may serve another app)."""
+    from browser_support import serving
+
+    with serving(app) as url:
+        yield url
+
+
+@pytest.fixture
+def page(browser: Any, server: str) -> Iterator[Any]:
+    """A desktop page that fails the test on any console or script error; `server` (each browser
+    test module's own) outlives the page's last requests."""
+    from browser_support import new_page
+
+    context, opened, problems = new_page(browser)
+    yield opened
+    context.close()
+    assert problems == []
+
+
+@pytest.fixture(scope="session")
+def minilm() -> Any:
+    """The real embedding model, loaded once for the session (seconds); skips without the extra."""
+    from search.semantic import INSTALL_COMMAND, MiniLMEmbedder, semantic_available
+
+    if not semantic_available():
+        pytest.skip(f"semantic search needs the [semantic] extra ({INSTALL_COMMAND})")
+    embedder = MiniLMEmbedder()
+    embedder.model()
+    return embedder

@@ -102,3 +102,59 @@ def stored_documents(index_dir: Path) -> dict[str, dict[str, Any]]:
     """Every live document of the published index, by utterance id."""
     with open_index(index_dir).searcher() as searcher:
         return {fields["id"]: fields for fields in searcher.all_stored_fields()}
+
+
+# Transcripts of the people tests (web and browser): spellings, roles, anonymous turns.
+PAGES = {
+    "a": (
+        "Talks with the Energy Minister",
+        "May 7, 2013",
+        "The Kremlin, Moscow",
+        "President of Russia Vladimir Putin: Colleagues, oil and gas and oil again.\n"
+        "Energy Minister Alexander Novak: Oil output grew.\n"
+        "Question: What about <script>alert(1)</script> prices?\n"
+        "Vladimir Putin: Oil prices are stable, oil is fine.",
+    ),
+    "b": (
+        "Meeting with the Minister of Energy",
+        "June 1, 2015",
+        "Novo-Ogaryovo, Moscow Region",
+        "Vladmir Putin: Tell me about oil and the oil fields.\n"
+        "Minister of Energy Alexander Novak: Oil exports grew, and gas too.\n"
+        "Remark: Thank you.",
+    ),
+    "c": (
+        "Meeting with Sergei Ivanov and Viktor Ivanov",
+        "March 3, 2016",
+        "The Kremlin, Moscow",
+        "Sergei Ivanov: Good afternoon.\nViktor Ivanov: Good afternoon.\n"
+        "Prime Minister Dmitry Medvedev: Hello.\nVladimir Putin: Hello, oil, oil.",
+    ),
+}
+
+
+def people_page(title: str, date: str, place: str, body: str) -> str:
+    return f"Events\n{title}\n{date}\n{place}\n{body}\n"
+
+
+def site_samples(folder: Path) -> Path:
+    """A copy of the bundled samples in `folder`, the seed renamed to its site id (kremlin-17890) so
+    it has an original URL."""
+    import shutil
+
+    from settings import DEFAULT_SAMPLES
+
+    shutil.copytree(DEFAULT_SAMPLES, folder)
+    (folder / "seed-1.txt").rename(folder / "kremlin-17890.txt")
+    return folder
+
+
+def reindexed(index: Path, corpus: Path) -> Path:
+    """`corpus` indexed into `index` by the real `manage.py reindex` command."""
+    from click.testing import CliRunner
+
+    from manage import cli
+
+    result = CliRunner().invoke(cli, ["--index", str(index), "reindex", str(corpus)])
+    assert result.exit_code == 0, result.output
+    return index

@@ -6,72 +6,24 @@ tests use the system Chromium and skip when it is absent.
 
 from __future__ import annotations
 
-import contextlib
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from flask import Flask
-from werkzeug.serving import BaseWSGIServer, make_server
 
 from search.engine import Engine
 from search.hybrid import SEMANTIC_LIMIT, SemanticIndex
-from search.semantic import INSTALL_COMMAND, MiniLMEmbedder, semantic_available
+from search.semantic import MiniLMEmbedder
 from search.vectors import sync_vectors
+from browser_support import DESKTOP, PHONE, new_page, serving, shot
 from web import create_app
 from settings import Settings
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
-ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
-DESKTOP = {"width": 1280, "height": 900}
-PHONE = {"width": 390, "height": 844}
-
 sync_api = pytest.importorskip("playwright.sync_api")
 expect = sync_api.expect
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium); browser tests need it")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@contextlib.contextmanager
-def serving(app: Flask) -> Iterator[str]:
-    """The app on a free port of 127.0.0.1, served from a background thread."""
-    httpd: BaseWSGIServer = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_port}"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join()
-
-
-@pytest.fixture
-def server(app: Flask) -> Iterator[str]:
-    with serving(app) as url:
-        yield url
-
-
-@pytest.fixture(scope="session")
-def minilm() -> MiniLMEmbedder:
-    """The real embedding model, loaded once for the session (seconds); skips without the extra."""
-    if not semantic_available():
-        pytest.skip(f"semantic search needs the [semantic] extra ({INSTALL_COMMAND})")
-    embedder = MiniLMEmbedder()
-    embedder.model()
-    return embedder
 
 
 @pytest.fixture
@@ -84,30 +36,6 @@ def semantic_server(index_dir: Path, minilm: MiniLMEmbedder) -> Iterator[str]:
             yield url
     finally:
         engine.close()
-
-
-def _new_page(browser, *, viewport=DESKTOP, javascript: bool = True):
-    context = browser.new_context(viewport=viewport, java_script_enabled=javascript)
-    page = context.new_page()
-    problems: list[str] = []
-    # A CSP violation, a missing asset or a script error all show up here.
-    page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
-    page.on("pageerror", lambda error: problems.append(str(error)))
-    return context, page, problems
-
-
-@pytest.fixture
-def page(browser, server):
-    # Depends on `server` so that the server outlives the page's last requests.
-    context, page, problems = _new_page(browser)
-    yield page
-    context.close()
-    assert problems == []
-
-
-def shot(page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
 def test_type_a_query_and_submit(page, server):
@@ -200,7 +128,7 @@ def test_histogram_bars_filter_by_year(page, server):
 
 
 def test_phone_layout_folds_filters_and_never_scrolls_sideways(browser, server):
-    context, page, problems = _new_page(browser, viewport=PHONE)
+    context, page, problems = new_page(browser, viewport=PHONE)
     try:
         for url, name in (
             ("/?q=Geneva", "phone-search"),
@@ -223,7 +151,7 @@ def test_phone_layout_folds_filters_and_never_scrolls_sideways(browser, server):
 
 
 def test_everything_works_without_javascript(browser, server):
-    context, page, problems = _new_page(browser, javascript=False)
+    context, page, problems = new_page(browser, javascript=False)
     try:
         page.goto(server + "/")
         page.locator("#q").fill("Geneva")
@@ -245,7 +173,7 @@ def test_everything_works_without_javascript(browser, server):
 
 
 def test_switch_to_semantic_mode_and_follow_a_similar_link(browser, semantic_server):
-    context, page, problems = _new_page(browser)
+    context, page, problems = new_page(browser)
     try:
         page.goto(semantic_server + "/?q=Geneva")
         modes = page.get_by_role("group", name="Search mode")
@@ -301,7 +229,7 @@ def test_switch_to_semantic_mode_and_follow_a_similar_link(browser, semantic_ser
 
 
 def test_without_vectors_semantic_modes_are_disabled_and_say_why(browser, server, index_dir):
-    context, page, problems = _new_page(browser)
+    context, page, problems = new_page(browser)
     try:
         _disabled_modes(page, server, index_dir)
     finally:

@@ -23,10 +23,24 @@ from web import create_app
 from web.embedding import start_background_embedding
 from settings import Settings
 
-from test_browser import DESKTOP, _new_page, browser, expect, minilm, serving, shot  # noqa: F401  (fixtures)
-from test_newsroom import built, corpus  # noqa: F401  (fixtures: the samples reindexed, seed as kremlin-17890)
+from browser_support import DESKTOP, new_page, serving, shot
+from helpers import site_samples, reindexed
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+sync_api = pytest.importorskip("playwright.sync_api")
+expect = sync_api.expect
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    """The bundled samples, with the seed renamed to its site id so it has an original URL."""
+    return site_samples(tmp_path / "corpus")
+
+
+@pytest.fixture
+def built(tmp_path: Path, corpus: Path) -> Path:
+    return reindexed(tmp_path / "index", corpus)
 
 ORIGINAL = "https://en.kremlin.ru/events/president/news/17890"
 PUBLIC = "https://verbatim.example.net"
@@ -46,8 +60,8 @@ def server(app: Flask) -> Iterator[str]:
 
 
 @pytest.fixture
-def page(browser, server):  # noqa: F811
-    context, page, problems = _new_page(browser)
+def page(browser, server):
+    context, page, problems = new_page(browser)
     context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server)
     page.problems = problems  # a test that expects an error status clears what it caused
     yield page
@@ -74,7 +88,7 @@ def test_search_to_copied_citation_in_two_clicks(page, server):
 
 
 def test_citation_is_readable_without_javascript(browser, server):  # noqa: F811
-    context, page, problems = _new_page(browser, javascript=False)
+    context, page, problems = new_page(browser, javascript=False)
     try:
         page.goto(server + "/t/kremlin-17890")
         turn = page.locator("section.turn").nth(2)
@@ -202,7 +216,7 @@ def test_keyword_search_works_while_embeddings_are_computed(browser, built):  # 
     engine = Engine(built, semantic=SemanticIndex(built, embedder))
     app = create_app(Settings(index_dir=built), engine=engine)
     thread = start_background_embedding(app, embedder)
-    context, page, problems = _new_page(browser)
+    context, page, problems = new_page(browser)
     try:
         with serving(app) as url:
             page.goto(url + "/?q=Moscow")
@@ -226,7 +240,7 @@ def test_keyword_search_works_while_embeddings_are_computed(browser, built):  # 
 def test_a_semantic_hit_in_context_marks_the_passage(browser, built, minilm):  # noqa: F811
     sync_vectors(built, minilm)
     engine = Engine(built, semantic=SemanticIndex(built, minilm))
-    context, page, problems = _new_page(browser)
+    context, page, problems = new_page(browser)
     try:
         with serving(create_app(Settings(index_dir=built), engine=engine)) as url:
             page.goto(url + "/?q=purple+elephant+trombone+waffle&mode=semantic")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from test_browser import PHONE, _new_page, browser, page, server, shot  # noqa: F401 (fixtures)
+from browser_support import PHONE, new_page, serving, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -65,7 +65,7 @@ def test_the_link_by_the_search_box_reaches_the_quote_finder_by_keyboard(page, s
 
 
 def test_quote_page_on_a_phone_without_javascript(browser, server):
-    context, page, problems = _new_page(browser, viewport=PHONE, javascript=False)
+    context, page, problems = new_page(browser, viewport=PHONE, javascript=False)
     try:
         page.goto(server + "/quote?q=" + "We+have+%E2%80%A6+embraced%2C+in+the+Geneva+Communique")
         expect(page.locator(".quote-match").first.locator(".badge.verdict")).to_have_text("Verbatim")

@@ -8,12 +8,12 @@ import csv
 import datetime as dt
 import io
 import json
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
 import pytest
+from helpers import reindexed, site_samples
 from click.testing import CliRunner
 from flask import Flask
 
@@ -65,18 +65,12 @@ def test_a_site_layout_text_file_carries_its_original_url():
 @pytest.fixture
 def corpus(tmp_path: Path) -> Path:
     """The bundled samples, with the seed renamed to its site id so it has an original URL."""
-    folder = tmp_path / "corpus"
-    shutil.copytree(DEFAULT_SAMPLES, folder)
-    (folder / "seed-1.txt").rename(folder / "kremlin-17890.txt")
-    return folder
+    return site_samples(tmp_path / "corpus")
 
 
 @pytest.fixture
 def built(tmp_path: Path, corpus: Path) -> Path:
-    index = tmp_path / "index"
-    result = CliRunner().invoke(cli, ["--index", str(index), "reindex", str(corpus)])
-    assert result.exit_code == 0, result.output
-    return index
+    return reindexed(tmp_path / "index", corpus)
 
 
 def make_app(index: Path, base_url: str | None = None) -> Flask:

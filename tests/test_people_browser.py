@@ -4,37 +4,22 @@ facet's filter box on the search page; screenshots to tests/artifacts/."""
 from __future__ import annotations
 
 import contextlib
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from flask import Flask
-from test_people_web import PAGES, _page
-from werkzeug.serving import BaseWSGIServer, make_server
+from helpers import PAGES, people_page
 
 from index.reindex import reindex
+from browser_support import ARTIFACTS, serving
 from web import create_app
 from settings import Settings
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
-ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
-
 sync_api = pytest.importorskip("playwright.sync_api")
 expect = sync_api.expect
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium); browser tests need it")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
@@ -42,18 +27,13 @@ def server(tmp_path: Path) -> Iterator[str]:
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     for name, page in PAGES.items():
-        (corpus / f"{name}.txt").write_text(_page(*page), encoding="utf-8")
+        (corpus / f"{name}.txt").write_text(people_page(*page), encoding="utf-8")
     reindex(tmp_path / "index", [corpus])
     app: Flask = create_app(Settings(index_dir=tmp_path / "index"))
-    httpd: BaseWSGIServer = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
     try:
-        yield f"http://127.0.0.1:{httpd.server_port}"
+        with serving(app) as url:
+            yield url
     finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join()
         with contextlib.suppress(Exception):
             app.extensions["verbatim"].close()
 

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from helpers import PAGES, people_page
 from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
@@ -20,44 +21,12 @@ from search.people import AmbiguousSpeaker, SpeakerNotFound, log_likelihood, peo
 from web import create_app
 from settings import Settings
 
-PAGES = {
-    "a": (
-        "Talks with the Energy Minister",
-        "May 7, 2013",
-        "The Kremlin, Moscow",
-        "President of Russia Vladimir Putin: Colleagues, oil and gas and oil again.\n"
-        "Energy Minister Alexander Novak: Oil output grew.\n"
-        "Question: What about <script>alert(1)</script> prices?\n"
-        "Vladimir Putin: Oil prices are stable, oil is fine.",
-    ),
-    "b": (
-        "Meeting with the Minister of Energy",
-        "June 1, 2015",
-        "Novo-Ogaryovo, Moscow Region",
-        "Vladmir Putin: Tell me about oil and the oil fields.\n"
-        "Minister of Energy Alexander Novak: Oil exports grew, and gas too.\n"
-        "Remark: Thank you.",
-    ),
-    "c": (
-        "Meeting with Sergei Ivanov and Viktor Ivanov",
-        "March 3, 2016",
-        "The Kremlin, Moscow",
-        "Sergei Ivanov: Good afternoon.\nViktor Ivanov: Good afternoon.\n"
-        "Prime Minister Dmitry Medvedev: Hello.\nVladimir Putin: Hello, oil, oil.",
-    ),
-}
-
-
-def _page(title: str, date: str, place: str, body: str) -> str:
-    return f"Events\n{title}\n{date}\n{place}\n{body}\n"
-
-
 @pytest.fixture
 def index_dir(tmp_path: Path) -> Path:
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     for name, page in PAGES.items():
-        (corpus / f"{name}.txt").write_text(_page(*page), encoding="utf-8")
+        (corpus / f"{name}.txt").write_text(people_page(*page), encoding="utf-8")
     reindex(tmp_path / "index", [corpus])
     return tmp_path / "index"
 
