@@ -108,6 +108,8 @@ class Engine:
         self._index = open_index(self.index_dir)
         self._terms = _Cache()
         self._suggestions = _Cache()
+        # The people of the current generation (search.people), built on first use.
+        self._people: people.People | None = None
         searcher = self._index.searcher()
         self._use_schema(searcher.schema)
         # The analyser loads nltk's stemmers on first use (most of a second): pay it
@@ -287,7 +289,15 @@ class Engine:
         with self.view() as view:
             reader = view.searcher.reader()
             known = {value for value in values if reader.doc_frequency(field, value)}
-        return people.resolve_request(request, current_generation_dir(self.index_dir), known.__contains__)
+        return people.resolve_request(request, self.people, known.__contains__)
+
+    def people(self) -> people.People:
+        """The people of the current index generation, built once per generation (about a second)."""
+        generation = current_generation_dir(self.index_dir)
+        with self._lock:
+            if self._people is None or self._people.generation != generation:
+                self._people = people.people_of(generation)
+            return self._people
 
     def search(self, request: SearchRequest) -> SearchResponse:
         """One page of hits with facet counts, snippets and a spelling suggestion."""

@@ -350,28 +350,17 @@ class People:
         return scored[:limit]
 
 
-_CACHE: dict[Path, People] = {}
-_CACHE_LOCK = threading.Lock()
-
-
 def people_of(generation: Path) -> People:
-    """The People of an index generation folder, built once and kept while it is current."""
-    generation = Path(generation)
-    with _CACHE_LOCK:
-        cached = _CACHE.get(generation)
-        if cached is None:
-            for stale in [g for g in _CACHE if g.parent == generation.parent]:
-                del _CACHE[stale]
-            cached = _CACHE[generation] = People(generation)
-        return cached
+    """The People of an index generation folder (callers that serve many requests keep it: Engine.people)."""
+    return People(Path(generation))
 
 
-def resolve_request(request: SearchRequest, generation: Path, known: Callable[[str], bool]) -> SearchRequest:
+def resolve_request(request: SearchRequest, people_now: Callable[[], People], known: Callable[[str], bool]) -> SearchRequest:
     """`request` with each speaker filter value that is not a speaker as indexed (`known`) resolved
     to the one person it names (`Putin` → `Vladimir Putin`); raises AmbiguousSpeaker / SpeakerNotFound."""
     values = request.filters.get("speaker", ())
     if not values or all(known(value) for value in values):
         return request
-    people = people_of(generation)
+    people = people_now()
     resolved = tuple(dict.fromkeys(value if known(value) else people.resolve(value) for value in values))
     return dataclasses.replace(request, filters={**request.filters, "speaker": resolved})

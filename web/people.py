@@ -8,8 +8,7 @@ from typing import Any
 from flask import Blueprint, abort, render_template, request
 
 from search.errors import BadQuery
-from index.generations import current_generation_dir
-from search.people import People, Person, people_of
+from search.people import People, Person
 from search.types import SearchRequest
 from web import current_engine
 from web.trend import year_trend
@@ -23,7 +22,7 @@ MAX_TREND_CHARS = 500
 
 def current_people() -> People:
     """The People of the index generation the app's engine reads."""
-    return people_of(current_generation_dir(current_engine().index_dir))
+    return current_engine().people()
 
 
 def person_details(people: People, person: Person) -> dict[str, Any]:
