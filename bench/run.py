@@ -123,7 +123,7 @@ class ReplicatingParser:
 
     def __init__(self) -> None:
         self.seconds = 0.0
-        self.parsed: list[tuple[Path, int]] = []
+        self.parsed: dict[Path, int] = {}  # a full build reads each file twice (names first): counted once
 
     def __call__(self, path: Path) -> list[Transcript]:
         started = time.perf_counter()
@@ -132,19 +132,19 @@ class ReplicatingParser:
             transcripts = [replica(t, k) for t in parse_file(path)]
         finally:
             self.seconds += time.perf_counter() - started
-        self.parsed.append((path, sum(len(t.utterances) for t in transcripts)))
+        self.parsed[path] = sum(len(t.utterances) for t in transcripts)
         return transcripts
 
     @property
     def utterances(self) -> int:
         """Utterances of every file parsed."""
-        return sum(count for _, count in self.parsed)
+        return sum(self.parsed.values())
 
     def tokens(self) -> int:
         """Tokens (`count_tokens`) of every file parsed, counted once per distinct content (copies share texts)."""
         per_file: dict[bytes, int] = {}
         total = 0
-        for path, _ in self.parsed:
+        for path in self.parsed:
             key = hashlib.blake2b(path.read_bytes(), digest_size=16).digest()
             if key not in per_file:
                 per_file[key] = count_tokens(parse_file(path))

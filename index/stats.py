@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from whoosh import index as whoosh_index
+from index.reader import open_generation
 from whoosh.reading import IndexReader
 
 from index.dates import DAY, format_partial
@@ -67,7 +67,7 @@ def index_stats(index_dir: Path | str) -> IndexStats:
     """Statistics of the index published in `index_dir`; raises IndexMissing if there is none."""
     root = Path(index_dir)
     generation = current_generation_dir(root)
-    with whoosh_index.open_dir(str(generation)).searcher() as searcher:
+    with open_generation(generation).searcher() as searcher:
         reader = searcher.reader()
         days = live_column_values(reader, DAY_FIELD)
         precisions = _end_precisions(reader) if days else (DAY, DAY)
@@ -105,7 +105,7 @@ def _end_precisions(reader: IndexReader) -> tuple[str, str]:
 
 def count_index(generation_dir: Path) -> tuple[int, int]:
     """(transcripts, utterances) in one generation directory."""
-    with whoosh_index.open_dir(str(generation_dir)).searcher() as searcher:
+    with open_generation(generation_dir).searcher() as searcher:
         return count_terms(searcher.reader(), "transcript_id"), searcher.doc_count()
 
 

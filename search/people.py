@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from whoosh import index as whoosh_index
+from index.reader import open_generation
 
 from index import labels as lb
 from index.analysis import STOP_WORDS
@@ -155,7 +155,7 @@ class People:
 
     def __init__(self, generation: Path) -> None:
         self.generation = generation
-        self._index = whoosh_index.open_dir(str(generation))
+        self._index = open_generation(generation)
         self.people: dict[str, Person] = {}
         self.by_slug: dict[str, Person] = {}
         self.anonymous: Counter[str] = Counter()

@@ -336,6 +336,20 @@ def test_reindex_merges_spellings_across_files_and_keeps_them_right_incrementall
     assert _facet_speakers(index_dir) == {"Sergei Chemezov": 3, "Sergey Chemezov": 2}
 
 
+def test_full_build_names_people_before_writing_so_nothing_is_written_twice(tmp_path: Path) -> None:
+    corpus, index_dir = tmp_path / "corpus", tmp_path / "index"
+    corpus.mkdir()
+    _write(corpus, "a", "Talks", "May 7, 2013", "Sergey Chemezov: Hello.\nQuestion: Why?\nSergey Chemezov: Because.")
+    _write(corpus, "b", "Meeting", "May 8, 2013", "Sergei Chemezov: One.\nSergei Chemezov: Two.\nSergei Chemezov: Three.")
+    reindex(index_dir, [corpus], full=True)
+    assert _facet_speakers(index_dir) == {"Sergei Chemezov": 5}
+    ix = whoosh_index.open_dir(str(current_generation_dir(index_dir)))
+    # Rewriting a file after the build would have left its first documents deleted in the build's segment.
+    assert [segment.deleted_count() for segment in ix._segments()] == [0]
+    saved = json.loads((current_generation_dir(index_dir) / PEOPLE_FILE).read_text("utf-8"))
+    assert saved == {"aliases": {"Sergey Chemezov": "Sergei Chemezov"}}
+
+
 def test_jsonl_speaker_is_the_label_and_anonymous_voices_have_no_speaker() -> None:
     from index.parse import parse_jsonl
 
