@@ -41,7 +41,10 @@ class CachedPositions(formats.Positions):
 
 
 class CachedExistence(formats.Existence):
-    """Existence only (no frequencies, no positions), with terms from a CachedAnalyzer in one pass."""
+    """Existence only, with terms from a CachedAnalyzer in one pass.
+
+    No field uses it since schema version 9 (the `spell` field is gone); indexes of earlier
+    versions pickled it in their schema, and must still open so that `reindex` can rebuild them."""
 
     def word_values(self, value: Any, analyzer: Any, **kwargs: Any) -> Iterable[Posting]:
         found = _term_positions(value, analyzer, kwargs)

@@ -17,9 +17,9 @@ from typing import Any
 from whoosh import fields, formats
 from whoosh.analysis import RegexTokenizer
 
-from index.analysis import exact_analyzer, name_analyzer, spelling_analyzer, text_analyzer
+from index.analysis import exact_analyzer, name_analyzer, text_analyzer
 from index.dates import last_day
-from index.formats import CachedExistence, CachedPositions
+from index.formats import CachedPositions
 from index.models import Transcript, Utterance
 from index.sources import web_address
 
@@ -27,7 +27,7 @@ from index.sources import web_address
 MULTI_VALUE_SEPARATOR = "\x1f"
 
 # Bump when the schema or analysis changes: `reindex` then rebuilds from scratch.
-SCHEMA_VERSION = 8  # 7: label/speaker_name (people); 8: `url` holds the original page's address for site-layout text files too
+SCHEMA_VERSION = 9  # 7: label/speaker_name (people); 8: `url` holds the original page's address for site-layout text files too; 9: no `spell` field (suggestions read text_exact)
 
 # Metadata facets an own corpus declares (DESIGN §6) are columns named META_FACET_PREFIX + name.
 META_FACET_PREFIX = "meta_"
@@ -63,7 +63,6 @@ DEFAULT_FIELD = "text"
 # The utterance text as written (case- and accent-folded, stop words kept, no stems): quoted words;
 # words with capitals are also indexed with their case (index.analysis.case_term) for `case:` queries.
 EXACT_FIELD = "text_exact"
-SPELLING_FIELD = "spell"
 DAY_FIELD = "day"
 
 
@@ -90,20 +89,6 @@ def _one_pass(field: fields.TEXT) -> fields.TEXT:
     boost = field.format.field_boost
     if type(field.format) is formats.Positions:
         field.format = CachedPositions(field_boost=boost)
-    elif type(field.format) is formats.Existence:
-        field.format = CachedExistence(field_boost=boost)
-    return field
-
-
-def _spelling_field() -> fields.TEXT:
-    """Unstemmed words for suggestions: only their lexicon and document frequencies are read.
-
-    Never scored, so no per-document lengths or frequencies: a third of all postings, written
-    with the least work.
-    """
-    field = fields.TEXT(analyzer=spelling_analyzer(), phrase=False)
-    field.format = CachedExistence()
-    field.scorable = False
     return field
 
 
@@ -122,7 +107,6 @@ def build_schema() -> fields.Schema:
         kind=fields.ID(stored=True),
         text=_one_pass(fields.TEXT(analyzer=text, stored=True, phrase=True)),
         text_exact=_one_pass(fields.TEXT(analyzer=exact_analyzer(), phrase=True)),
-        spell=_spelling_field(),
         title=_one_pass(fields.TEXT(analyzer=text, stored=True, phrase=True)),
         speaker=_one_pass(fields.TEXT(analyzer=names, phrase=True)),
         role=_one_pass(fields.TEXT(analyzer=names, phrase=True)),
@@ -181,7 +165,6 @@ def utterance_document(
         "kind": utterance.kind,
         "text": utterance.text,
         "text_exact": utterance.text,
-        "spell": utterance.text,
         "title": transcript.title,
         "year": str(transcript.date.year),
         "date": when,

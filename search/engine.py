@@ -128,6 +128,14 @@ class Engine:
         for searcher, _ in idle:
             searcher.close()
 
+    def __del__(self) -> None:
+        # An Engine dropped without close() (an app in a test, a script) releases its files when
+        # collected: each open segment holds a file (the index is read, not memory-mapped).
+        try:
+            self.close()
+        except Exception:  # noqa: BLE001 — half-built, or the interpreter is shutting down
+            pass
+
     def __enter__(self) -> "Engine":
         return self
 

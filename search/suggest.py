@@ -1,7 +1,8 @@
 """Spelling suggestions ("did you mean"): rare words of a query replaced by close, frequent real words.
 
-Candidates come from the unstemmed spelling field, so a suggestion is always a word
-someone said, never a stem.
+Candidates come from the words as written (the exact-wording field, whose document
+frequencies count utterances), so a suggestion is always a word someone said, never a stem;
+words the spelling analyser drops (stop words, words under three letters) are never offered.
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ from collections.abc import Callable
 
 from whoosh.reading import IndexReader
 
-from index.schema import SPELLING_FIELD
+from index.analysis import CASE_MARK, exact_word, spelling_analyzer
+from index.schema import EXACT_FIELD
 from search.query import ParsedQuery, text_words
 
 # A word found in fewer utterances than this may be a misspelling.
@@ -20,13 +22,14 @@ MIN_GAIN = 10
 MAX_DISTANCE = 2
 
 
-def correct_word(word: str, reader: IndexReader, field: str = SPELLING_FIELD) -> str | None:
+def correct_word(word: str, reader: IndexReader, field: str = EXACT_FIELD) -> str | None:
     """A close, much more frequent word of the index for a rare `word`; None if it is fine or hopeless."""
-    # The field's own analyser says how the word was indexed ("U.S." → "us"; stop words → nothing).
-    analysed = [token.text for token in reader.schema[field].analyzer(word)]
+    spellable = spelling_analyzer()
+    # The spelling analyser says whether the word can be misspelt ("U.S." → "us"; stop words → nothing).
+    analysed = [token.text for token in spellable(word)]
     if len(analysed) != 1 or analysed[0].isdigit():
         return None
-    lowered = analysed[0]
+    lowered = exact_word(analysed[0])
     frequency = live_frequency(reader, field, lowered)
     if frequency >= FEW_HITS:
         return None
@@ -38,13 +41,21 @@ def correct_word(word: str, reader: IndexReader, field: str = SPELLING_FIELD) ->
         candidates = [
             (live_frequency(reader, field, term), term)
             for term in reader.terms_within(field, lowered, distance, prefix=1)
-            if term != lowered
+            if term != lowered and _spellable(term, spellable)
         ]
         good = [(f, t) for f, t in candidates if f >= needed]
         if good:
             best = min(good, key=lambda item: (-item[0], item[1]))[1]
             return _same_case(word, best)
     return None
+
+
+def _spellable(term: str, analyzer: Callable[[str], object]) -> bool:
+    """A term of the exact field that is a word the spelling analyser keeps as it is (no case-marked
+    terms, stop words or short words)."""
+    if term.startswith(CASE_MARK):
+        return False
+    return [token.text for token in analyzer(term)] == [term]  # type: ignore[attr-defined]
 
 
 def live_frequency(reader: IndexReader, field: str, term: str) -> int:

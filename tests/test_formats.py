@@ -9,7 +9,7 @@ from whoosh import formats
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import FileIndex, Index
 
-from index.formats import CachedExistence, CachedPositions
+from index.formats import CachedPositions
 from index.models import Transcript
 from index.schema import build_schema, utterance_document
 
@@ -21,8 +21,6 @@ def _build(path: Path, transcripts: list[Transcript], *, plain: bool) -> Index:
             field = schema[name]
             if type(field.format) is CachedPositions:
                 field.format = formats.Positions(field_boost=field.format.field_boost)
-            elif type(field.format) is CachedExistence:
-                field.format = formats.Existence(field_boost=field.format.field_boost)
     path.mkdir()
     ix = FileIndex.create(FileStorage(str(path)), schema)
     with ix.writer() as writer:
@@ -43,7 +41,7 @@ def _postings(ix: Index) -> tuple[dict[tuple[str, Any], list[tuple[int, float, b
                 matcher.next()
             found[(fieldname, text)] = rows
         lengths = [
-            [reader.doc_field_length(doc, name, 0) for name in ("text", "title", "speaker", "spell")]
+            [reader.doc_field_length(doc, name, 0) for name in ("text", "text_exact", "title", "speaker")]
             for doc in range(reader.doc_count_all())
         ]
     return found, lengths
@@ -53,7 +51,7 @@ def test_one_pass_formats_write_whooshs_postings(tmp_path: Path, transcripts: li
     ours = _build(tmp_path / "ours", transcripts, plain=False)
     whooshs = _build(tmp_path / "whoosh", transcripts, plain=True)
     assert type(ours.schema["text"].format) is CachedPositions
-    assert type(ours.schema["spell"].format) is CachedExistence
+    assert type(ours.schema["text_exact"].format) is CachedPositions
     found, expected = _postings(ours), _postings(whooshs)
     assert found == expected
-    assert ("text", b"geneva") in found[0] and ("spell", b"geneva") in found[0]
+    assert ("text", b"geneva") in found[0] and ("text_exact", b"geneva") in found[0]
