@@ -602,7 +602,8 @@ def _serving_table(figures: dict[str, object]) -> str:
         workers = row["server_workers"] or 1
         lines.append(
             f"{row['server']:<9} {workers} process(es), {row['clients']:>2} clients: {row['throughput_rps']:>7} requests/s, "
-            f"p50 {row['p50_ms']} ms, p95 {row['p95_ms']} ms, errors {row['errors']}"
+            f"p50 {row['p50_ms']} ms, p95 {row['p95_ms']} ms, errors {row['errors']}, "
+            f"cores busy: server {row.get('server_cores_busy', '?')}, clients {row.get('client_cores_busy', '?')}"
         )
     return "\n".join(lines)
 

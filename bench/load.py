@@ -280,7 +280,12 @@ def run(
     try:
         probes = request_mix(port)
         with attack:
+            server_cpu = tree_cpu_seconds(server.pid)
             figures = _load(port, probes, clients, duration)
+            used = tree_cpu_seconds(server.pid)
+        if server_cpu is not None and used is not None:
+            # Cores the server's processes kept busy: where the workers' scaling stops.
+            figures["server_cores_busy"] = round((used - server_cpu) / float(figures["seconds"]), 2)  # type: ignore[arg-type]
     finally:
         stop_server(server)
     figures.update(server=server_name, server_workers=workers, server_threads=threads)
@@ -289,10 +294,32 @@ def run(
     return figures
 
 
+def tree_cpu_seconds(pid: int) -> float | None:
+    """CPU seconds (user + system) of a process and its children so far, from /proc (None elsewhere)."""
+    try:
+        stats = {}
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                except OSError:
+                    continue  # gone meanwhile
+                stats[int(entry.name)] = (int(fields[1]), int(fields[11]) + int(fields[12]))  # ppid, utime + stime
+        ticks = os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+    family = {pid}
+    for child, (parent, _) in stats.items():  # the server's workers are its children
+        if parent == pid:
+            family.add(child)
+    return sum(stats[p][1] for p in family if p in stats) / ticks
+
+
 def _load(port: int, probes: list[Probe], clients: int, duration: float) -> dict[str, object]:
     """`clients` clients sending probes for `duration` seconds; the figures."""
     tallies = [Tally() for _ in range(clients)]
     load_before = os.getloadavg()
+    cpu_before = time.process_time()
     started = time.monotonic()
     deadline = started + duration
     workers = [
@@ -304,6 +331,7 @@ def _load(port: int, probes: list[Probe], clients: int, duration: float) -> dict
     for worker in workers:
         worker.join()
     elapsed = time.monotonic() - started
+    client_cpu = time.process_time() - cpu_before
     load_after = os.getloadavg()
     latencies = [value for tally in tallies for value in tally.latencies]
     errors = [error for tally in tallies for error in tally.errors]
@@ -324,6 +352,8 @@ def _load(port: int, probes: list[Probe], clients: int, duration: float) -> dict
         "load_average_before": [round(v, 2) for v in load_before],
         "load_average_after": [round(v, 2) for v in load_after],
         "cpus": os.cpu_count(),
+        # The clients run on the same cores as the server: the share of a core they took.
+        "client_cores_busy": round(client_cpu / elapsed, 2) if elapsed else 0.0,
         "requests_by_kind": dict(sorted(kinds.items())),
     }
 
