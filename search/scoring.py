@@ -8,8 +8,13 @@ document numbers and weights a block at a time, scored with Whoosh's own BM25F f
 and / or / not / and-not / and-maybe nodes combine them exactly as their `score()`
 methods add; a phrase keeps the documents whose decoded positions line up. The results
 are therefore the same documents with the same floats. A tree with anything else in it
-(boosts, proximity of more than two words, another scorer, a segment with deletions)
-returns None and is iterated by Whoosh.
+(boosts, proximity of more than two words, another scorer) returns None and is iterated by Whoosh.
+
+Deleted documents are dropped where Whoosh drops them: a segment with deletions wraps each
+term's postings in a FilterMatcher excluding the reader's deleted set, and NOT (InverseMatcher)
+skips the documents its `missing` test (the reader's `is_deleted`) names. Whoosh's BM25
+statistics (document frequency, average and per-document lengths) still count deleted
+documents, and so do the scores here, since they use the same scorer and length column.
 
 This reads a few private attributes of whoosh3 3.54 (the pinned version): W3LeafMatcher's
 block data and the per-document reader's length column; tests/test_scoring.py compares
@@ -20,16 +25,18 @@ from __future__ import annotations
 
 import logging
 import pickle
+import weakref
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from whoosh import formats
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
 from whoosh.matching import mcore
 from whoosh.matching.binary import AndMaybeMatcher, AndNotMatcher, IntersectionMatcher, UnionMatcher
-from whoosh.matching.wrappers import InverseMatcher
+from whoosh.matching.wrappers import FilterMatcher, InverseMatcher
 from whoosh.query.spans import SpanNear2
+from whoosh.reading import IndexReader
 from whoosh.scoring import BM25FScorer
 from whoosh.searching import Searcher
 from whoosh.util.numeric import _length_byte_cache
@@ -42,6 +49,10 @@ _EMPTY = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64))
 _PHRASE = SpanNear2.SpanNear2Matcher
 
 Postings = tuple[np.ndarray, np.ndarray]
+
+# Per segment reader: (the deleted set Whoosh filters postings by, the same as a boolean mask).
+# Keyed by the reader object itself (weakly), so a new reader never sees another's mask.
+_DELETED: weakref.WeakKeyDictionary[IndexReader, tuple[frozenset[int], np.ndarray]] = weakref.WeakKeyDictionary()
 
 
 class FieldLengths:
@@ -83,17 +94,64 @@ def _read_lengths(leaf: Searcher, fieldname: str) -> np.ndarray | None:
 
 def tree_scores(matcher: Any, leaf: Searcher, lengths: FieldLengths) -> Postings | None:
     """(sorted leaf document numbers, scores) of a tree of scored terms; None when it has anything else."""
-    if leaf.reader().has_deletions():
+    if not _knows_deletions(leaf.reader()):
         return None
     return _evaluate(matcher, leaf, lengths)
 
 
 def tree_ids(matcher: Any, leaf: Searcher) -> np.ndarray | None:
     """Sorted leaf document numbers a tree of terms matches; None when it has anything else."""
-    if leaf.reader().has_deletions():
+    if not _knows_deletions(leaf.reader()):
         return None
     found = _evaluate(matcher, leaf, None)
     return None if found is None else found[0]
+
+
+def _knows_deletions(reader: IndexReader) -> bool:
+    """Whether the reader's deleted documents can be told: a segment reader's set, or none at all."""
+    return hasattr(reader, "deleted_docs_set") or not reader.has_deletions()
+
+
+def _deleted_set(reader: IndexReader) -> frozenset[int] | None:
+    """The set `reader.postings` wraps every term's postings to exclude (Whoosh's own, cached on the
+    reader); None when it excludes nothing."""
+    return getattr(reader, "deleted_docs_set", None) or None
+
+
+def _deleted_mask(reader: IndexReader) -> np.ndarray | None:
+    """Boolean mask of the segment's deleted documents, built once per reader; None without deletions.
+
+    Built from the very set Whoosh's FilterMatchers hold, and rebuilt if the reader ever
+    holds another one, so it always says what Whoosh's filtering says.
+    """
+    deleted = _deleted_set(reader)
+    if deleted is None:
+        return None
+    cached = _DELETED.get(reader)
+    if cached is not None and cached[0] is deleted:
+        return cached[1]
+    mask = np.zeros(reader.doc_count_all(), dtype=bool)
+    mask[np.fromiter(deleted, dtype=np.int64, count=len(deleted))] = True
+    _DELETED[reader] = (deleted, mask)
+    return mask
+
+
+def _without_deleted(found: Postings, mask: np.ndarray, scored: bool) -> Postings:
+    """The documents (and scores) of `found` that are not deleted."""
+    keep = ~mask[found[0]]
+    return found[0][keep], found[1][keep] if scored else _EMPTY[1]
+
+
+def _deletion_filter(matcher: Any, reader: IndexReader) -> bool:
+    """Whether a FilterMatcher is the one `reader.postings` wraps a term in: drop the deleted, score as is."""
+    return matcher._exclude and matcher.boost == 1.0 and matcher._ids is _deleted_set(reader)
+
+
+def _unwrapped(matcher: Any, reader: IndexReader) -> Any:
+    """A term matcher without the deletion filter around it (its postings are filtered when read)."""
+    if type(matcher) is FilterMatcher and _deletion_filter(matcher, reader):
+        return matcher.child
+    return matcher
 
 
 def _evaluate(
@@ -116,12 +174,26 @@ def _evaluate(
         return _EMPTY
     if kind is W3LeafMatcher or kind is mcore.ListMatcher:
         return _leaf(matcher, leaf, lengths, within)
+    if kind is FilterMatcher:
+        if not _deletion_filter(matcher, leaf.reader()):
+            return None
+        found = _evaluate(matcher.child, leaf, lengths, within, known)
+        if found is None or type(matcher.child) in (W3LeafMatcher, mcore.ListMatcher):
+            return found  # a term's postings are read without the deleted documents already
+        mask = _deleted_mask(leaf.reader())
+        assert mask is not None
+        return _without_deleted(found, mask, lengths is not None)
     if kind is InverseMatcher:
-        # NOT inside an and: every document but the child's, each scoring a constant weight.
+        # NOT: every document but the child's and those `missing` names, each scoring a constant weight.
+        missing = _missing(matcher, leaf.reader())
+        if missing is False:
+            return None
         child = _evaluate(matcher.child, leaf, None)
         if child is None:
             return None
         ids = np.setdiff1d(np.arange(matcher.limit, dtype=np.int64), child[0], assume_unique=True)
+        if missing is not None:
+            ids = ids[~missing[ids]]
         return ids, np.full(ids.size, matcher._weight, dtype=np.float64) if lengths is not None else _EMPTY[1]
     if kind is _PHRASE:
         return _phrase(matcher, leaf, lengths, within)
@@ -140,10 +212,25 @@ def _evaluate(
     return _combine(kind, a, b, scored=lengths is not None)
 
 
+def _missing(matcher: InverseMatcher, reader: IndexReader) -> np.ndarray | None | Literal[False]:
+    """The documents an InverseMatcher skips as a mask (None: none of them); False if not known.
+
+    Whoosh's Not gives it the reader's `is_deleted`; InverseMatcher's own default skips nothing.
+    """
+    missing = matcher.missing
+    if missing == reader.is_deleted:
+        return _deleted_mask(reader)
+    if getattr(missing, "__qualname__", "") == "InverseMatcher.__init__.<locals>.<lambda>":
+        return None
+    return False
+
+
 def _has_phrase(matcher: Any) -> bool:
     """Whether a phrase is anywhere under this node (it is the costly part to evaluate)."""
     if type(matcher) is _PHRASE:
         return True
+    if type(matcher) is FilterMatcher:
+        return _has_phrase(matcher.child)
     return any(_has_phrase(child) for child in (getattr(matcher, "a", None), getattr(matcher, "b", None)) if child is not None)
 
 
@@ -189,7 +276,7 @@ def _phrase(
     words = matcher.ms
     if not matcher.ordered or matcher.mindist != 1 or (matcher.slop != 1 and len(words) != 2):
         return None
-    terms = [word.term() for word in words]
+    terms = [_unwrapped(word, leaf.reader()).term() for word in words]
     if any(term is None for term in terms) or len({term[0] for term in terms}) != 1:
         return None
     fieldname = terms[0][0]
@@ -202,7 +289,7 @@ def _phrase(
         if postings is None:
             return None
         ids, weights, values = postings
-        scored = _bm25(word, leaf, lengths, fieldname, ids, weights)
+        scored = _bm25(_unwrapped(word, leaf.reader()), leaf, lengths, fieldname, ids, weights)
         if scored is None:
             return None
         read[id(word)] = (ids, values)
@@ -296,14 +383,31 @@ def _read_term(
     """(document numbers, weights, encoded values) of a term's postings from the start; None if unreadable.
 
     Weights are float32 values as doubles (empty unless asked for), values empty unless asked
-    for; with `within`, blocks holding none of those documents may be skipped.
+    for; with `within`, blocks holding none of those documents may be skipped. Deleted
+    documents are left out, as the FilterMatcher `postings` wraps them in leaves them out.
     """
-    matcher = leaf.reader().postings(fieldname, text)
+    reader = leaf.reader()
+    wrapped = reader.postings(fieldname, text)
+    matcher = _unwrapped(wrapped, reader)
     if type(matcher) is W3LeafMatcher:
-        return _block_postings(matcher, weights=weights, values=values, within=within)
-    if type(matcher) is not mcore.ListMatcher:
+        found = _block_postings(matcher, weights=weights, values=values, within=within)
+    elif type(matcher) is mcore.ListMatcher:
+        found = _list_postings(matcher, values=values)
+    else:
         return None
-    # A short posting list, inlined in the term index: read posting by posting.
+    if found is None or matcher is wrapped:
+        return found
+    mask = _deleted_mask(reader)
+    assert mask is not None
+    ids, found_weights, found_values = found
+    keep = ~mask[ids]
+    if values:
+        found_values = [value for value, kept in zip(found_values, keep.tolist()) if kept]
+    return ids[keep], found_weights[keep] if found_weights.size else found_weights, found_values
+
+
+def _list_postings(matcher: mcore.ListMatcher, *, values: bool) -> tuple[np.ndarray, np.ndarray, list[bytes]] | None:
+    """`_read_term` for a short posting list inlined in the term index: read posting by posting."""
     ids: list[int] = []
     found_weights: list[float] = []
     found_values: list[bytes] = []

@@ -15,7 +15,7 @@ from index.reader import open_index
 from index.reindex import index_transcripts
 from search.pipeline import match_documents
 from search.query import make_parser, parse_query
-from search.scoring import FieldLengths, tree_scores
+from search.scoring import FieldLengths, tree_ids, tree_scores
 
 WORDS = ("sanctions", "growth", "talk", "moscow", "cooperation", "missing", "speaker:putin", "title:talks")
 # Queries whose matcher tree is terms joined by and / or / not: scored by search.scoring.
@@ -116,8 +116,129 @@ def test_several_segments_and_deletions(tmp_path: Path, transcripts: list[Transc
         assert len(searcher.leaf_searchers()) == 2
     for text in (*WORDS, *TREES):
         _assert_same(path, text)
-    # Deleted documents: Whoosh's own path (and the same answers).
+    # Deleted documents: the shortcut leaves them out where Whoosh does (the same answers).
     with open_index(path).writer() as writer:
         writer.delete_by_term("transcript_id", "t-a")
     for text in (*WORDS, *TREES):
         _assert_same(path, text)
+
+
+# --- segments with deletions: the shortcut drops deleted documents where Whoosh does
+
+# NOT at the top (an InverseMatcher skipping deleted documents) and words every deleted crowd matches.
+DELETION_TREES = ("NOT growth", "NOT talks", "NOT (growth OR sanctions)", "growth NOT sanctions", "filler3")
+
+
+def _add_segment(path: Path, transcripts: list[Transcript]) -> None:
+    """One more segment through Whoosh's writer, left unmerged."""
+    writer = open_index(path).writer()
+    for transcript in transcripts:
+        for utterance in transcript.utterances:
+            writer.add_document(**utterance_document(transcript, utterance))
+    writer.commit(merge=False)
+
+
+def _delete(path: Path, docnums: list[int]) -> None:
+    """Mark documents deleted without merging segments (the deletions stay in them)."""
+    writer = open_index(path).writer()
+    for docnum in docnums:
+        writer.delete_document(docnum)
+    writer.commit(merge=False)
+
+
+def _segment_docnums(path: Path) -> list[range]:
+    """Each segment's global document numbers, in order."""
+    with open_index(path).searcher() as searcher:
+        leaves = searcher.leaf_searchers()
+        return [range(offset, offset + leaf.reader().doc_count_all()) for leaf, offset in leaves]
+
+
+def _assert_shortcut_drops_deleted(path: Path, text: str) -> None:
+    """The shortcut scores every segment (none left to Whoosh) and returns no deleted document.
+
+    (Unscored, a small segment's OR of three words or more is Whoosh's ArrayUnionMatcher,
+    which the shortcut leaves to Whoosh: `tree_ids` may say None.)
+    """
+    with open_index(path).searcher() as searcher:
+        q = parse_query(text, make_parser(searcher.schema))
+        assert q is not None
+        for leaf, _ in searcher.leaf_searchers():
+            reader = leaf.reader()
+            found = tree_scores(q.matcher(leaf, searcher.context(needs_current=True)), leaf, FieldLengths())
+            ids = tree_ids(q.matcher(leaf, searcher.context(needs_current=False)), leaf)
+            assert found is not None
+            assert not any(reader.is_deleted(docnum) for docnum in found[0].tolist())
+            assert ids is None or np.array_equal(found[0], ids)
+
+
+@pytest.fixture
+def deleted_index(tmp_path: Path, transcripts: list[Transcript]) -> Path:
+    """Three segments: one wholly deleted, one missing every third document, one missing every
+    document with "growth" (so that word matches nothing alive there, but still counts in BM25)."""
+    path = tmp_path / "index"
+    index_transcripts(path, [_crowd("t-a", 300, 1)])
+    _add_segment(path, [_crowd("t-b", 200, 2), *transcripts])
+    _add_segment(path, [_crowd("t-c", 150, 3)])
+    first, second, third = _segment_docnums(path)
+    with open_index(path).searcher() as searcher:
+        growth = set(searcher.docs_for_query(parse_query("growth", make_parser(searcher.schema))))
+    _delete(path, [*first, *second[::3], *(n for n in third if n in growth)])
+    return path
+
+
+def test_the_deletions_stay_in_their_segments(deleted_index: Path) -> None:
+    segments = open_index(deleted_index)._segments()
+    assert len(segments) == 3
+    assert [s.deleted_count() for s in segments][0] == segments[0].doc_count_all()
+    assert all(0 < s.deleted_count() < s.doc_count_all() for s in segments[1:])
+
+
+@pytest.mark.parametrize("text", (*WORDS, *TREES, *DELETION_TREES))
+def test_deleted_documents_are_left_out_like_whoosh(deleted_index: Path, text: str) -> None:
+    _assert_shortcut_drops_deleted(deleted_index, text)
+    _assert_same(deleted_index, text)
+
+
+@pytest.mark.parametrize("text", OTHERS)
+def test_other_queries_with_deletions_take_whooshs_path(deleted_index: Path, text: str) -> None:
+    _assert_same(deleted_index, text)
+
+
+def test_deleted_documents_still_count_in_bm25(deleted_index: Path) -> None:
+    """Scores as Whoosh's own search gives them: idf and lengths include the deleted documents."""
+    ix = open_index(deleted_index)
+    with ix.searcher() as searcher:
+        q = parse_query("talks OR growth", make_parser(searcher.schema))
+        assert q is not None
+        results = searcher.search(q, limit=None)
+        expected = {hit.docnum: hit.score for hit in results}
+        growth = parse_query("growth", make_parser(searcher.schema))
+        assert growth is not None
+        alive = len(list(searcher.docs_for_query(growth)))
+        assert searcher.doc_frequency("text", "growth") > alive  # deleted documents counted
+        matched, scores = match_documents(
+            searcher, q, searcher.reader().doc_count_all(), scored=True, lengths=FieldLengths()
+        )
+    assert scores is not None
+    assert set(np.flatnonzero(matched).tolist()) == set(expected)
+    assert all(scores[docnum] == score for docnum, score in expected.items())
+
+
+def test_a_new_reader_sees_new_deletions(deleted_index: Path) -> None:
+    """A reader opened before more deletions keeps its own; one opened after sees them."""
+    ix = open_index(deleted_index)
+    with ix.searcher() as before:
+        q = parse_query("talks", make_parser(before.schema))
+        assert q is not None
+        size = before.reader().doc_count_all()
+        first = match_documents(before, q, size, scored=True, lengths=FieldLengths())[0]
+        alive = np.flatnonzero(first)
+        _delete(deleted_index, alive[::2].tolist())
+        again = match_documents(before, q, size, scored=True, lengths=FieldLengths())[0]
+        assert np.array_equal(first, again)
+    with open_index(deleted_index).searcher() as after:
+        now = match_documents(after, q, size, scored=True, lengths=FieldLengths())[0]
+        ids_only = match_documents(after, q, size)[0]
+    assert np.array_equal(np.flatnonzero(now), alive[1::2])
+    assert np.array_equal(now, ids_only)
+    _assert_same(deleted_index, "talks")
