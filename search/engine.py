@@ -110,6 +110,7 @@ class Engine:
         self._suggestions = _Cache()
         # The people of the current generation (search.people), built on first use.
         self._people: people.People | None = None
+        self._people_lock = threading.Lock()
         searcher = self._index.searcher()
         self._use_schema(searcher.schema)
         # The analyser loads nltk's stemmers on first use (most of a second): pay it
@@ -302,7 +303,9 @@ class Engine:
     def people(self) -> people.People:
         """The people of the current index generation, built once per generation (about a second)."""
         generation = current_generation_dir(self.index_dir)
-        with self._lock:
+        # Its own lock: building reads every stored document (30 s at 100 copies of the corpus),
+        # and under the engine's lock every search would wait for it.
+        with self._people_lock:
             if self._people is None or self._people.generation != generation:
                 self._people = people.people_of(generation)
             return self._people
