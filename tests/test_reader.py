@@ -60,3 +60,36 @@ def test_a_reader_reads_what_the_index_holds(big_index: Path) -> None:
         word = next(iter(searcher.reader().lexicon("text"))).decode("utf-8")
         assert len(list(searcher.documents(transcript_id="t3"))) == 20
         assert searcher.reader().doc_frequency("text", word) >= 1
+
+
+def test_columns_read_by_segment_are_whooshs_values(tmp_path: Path) -> None:
+    """The engine's arrays (read a segment at a time, numeric columns as bytes) hold what Whoosh
+    gives document by document, on several segments with deletions."""
+    from search.columns import load_columns
+
+    index_dir = tmp_path / "index"
+    day = dt.date(2015, 1, 1)
+    batches = [
+        [make_transcript(f"t{b}-{n}", "Talks", day + dt.timedelta(days=40 * b + n), [("Anna Ivanova", "", "Oil."), ("", "", "Gas.")], place=f"Place {n % 3}", topics=(f"Topic {n % 2}",)) for n in range(5)]
+        for b in range(3)
+    ]
+    everything: list = []  # type: ignore[type-arg]
+    for batch in batches:  # each run adds a segment; the last one also replaces t0-1 and drops t1-2
+        everything = [t for t in everything if t.id not in {"t0-1", "t1-2"}] + batch
+        index_transcripts(index_dir, everything)
+    with open_index(index_dir).searcher() as searcher:
+        reader = searcher.reader()
+        assert len(reader.leaf_readers()) > 1 and reader.has_deletions()
+        columns = load_columns(reader)
+        for docnum in range(reader.doc_count_all()):
+            live = not reader.is_deleted(docnum)
+            assert columns.live[docnum] == live
+            if not live:
+                continue
+            stored = reader.stored_fields(docnum)
+            assert columns.seq[docnum] == stored["seq"]
+            assert columns.day[docnum] == int(stored["date"].strftime("%Y%m%d"))
+            place = columns.facets["place"]
+            assert place.values[place.doc_ordinal[docnum]] == stored["facet_place"]
+        live_ids = {columns.transcript_ids[columns.transcript[d]] for d in range(columns.size) if columns.live[d]}
+        assert live_ids == {t.id for t in everything}
