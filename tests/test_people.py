@@ -391,3 +391,28 @@ def test_long_job_descriptions_after_the_name_are_labels(line: str, name: str) -
 )
 def test_sentences_with_a_comma_are_not_labels(line: str) -> None:
     assert lb.match_label(line) is None
+
+
+def test_keyness_from_a_sample_and_latest_turns_without_reading_every_turn(tmp_path: Path) -> None:
+    """A big corpus is read for keyness in an even sample (scaled up); the latest turns are kept while
+    loading, so a page reads only those it shows."""
+    from search.people import People
+
+    corpus, index_dir = tmp_path / "corpus", tmp_path / "index"
+    corpus.mkdir()
+    for n in range(12):
+        body = "\n".join(
+            ["Anna Ivanova: Pipelines and pipelines again, pipelines everywhere today."] * 4
+            + ["Boris Petrov: Schools, hospitals and roads matter for our regions today."] * 4
+        )
+        _write(corpus, f"t{n:02d}", f"Meeting {n}", f"May {n + 1}, 2013", body)
+    reindex(index_dir, [corpus], full=True)
+    generation = current_generation_dir(index_dir)
+    full, sampled = People(generation), People(generation, keyness_sample=5)
+    anna_full, anna_sampled = full.people["Anna Ivanova"], sampled.people["Anna Ivanova"]
+    assert full.keywords(anna_full, 3)[0][0] == "pipelines"
+    assert sampled.keywords(anna_sampled, 3)[0][0] == "pipelines"
+    exact, estimated = full.keywords(anna_full, 3)[0][2], sampled.keywords(anna_sampled, 3)[0][2]
+    assert exact == 3 * 48 and abs(estimated - exact) <= exact / 10  # 5 turns of 48 read, scaled up
+    latest = full.latest_turns(anna_full, 3)
+    assert [turn.date.day for turn in latest] == [12, 12, 12] and [t.seq for t in latest] == sorted((t.seq for t in latest), reverse=True)

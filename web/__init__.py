@@ -100,26 +100,18 @@ def _open_engine(settings: Settings) -> Engine | None:
 
 
 def warm_up(app: Flask) -> threading.Thread | None:
-    """Run one semantic search in the background, so the first real one does not wait, and
-    build the people of the index (what a speaker filter and /people read).
+    """Run one semantic search in the background, so the first real one does not wait.
 
-    The search loads the embedding model (seconds) and the vectors' maps (most of a second),
-    only when semantic search can run (extra installed, vectors present); the people take
-    a second per 5,000 utterances or so. Keyword requests are served meanwhile. Returns the
-    semantic thread (None if there is no semantic search to warm).
+    That loads the embedding model (seconds) and the vectors' maps (most of a second).
+    Only when semantic search can run (extra installed, vectors present); keyword requests
+    are served meanwhile. Returns the thread (None if there is nothing to warm).
+
+    The people of the index are not built here: under gunicorn's gevent workers a "thread"
+    is a greenlet, and building them (30 s at 100 copies of the corpus, all CPU) would hold
+    up the worker's requests and its heartbeat; they are built on first use, under their own lock.
     """
     engine = app.extensions.get(EXTENSION)
-    if engine is None:
-        return None
-
-    def load_people() -> None:
-        try:
-            engine.people()
-        except Exception:  # a failed warm-up only means the first speaker filter pays for it
-            log.exception("could not read the people of the index in the background")
-
-    threading.Thread(target=load_people, name="verbatim-people", daemon=True).start()
-    if hybrid.unavailable_reason(engine.semantic_index()) is not None:
+    if engine is None or hybrid.unavailable_reason(engine.semantic_index()) is not None:
         return None
 
     def load() -> None:

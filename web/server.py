@@ -42,8 +42,11 @@ IDLE_TIMEOUT = 60
 # after each answer, every request is accepted by a free worker. Measured with `bench --load`
 # (2 workers, 20 clients, quiet cores): p95 585 → 136 ms, throughput 204 → 216 requests/s.
 KEEPALIVE = 0
-# Seconds a gunicorn worker may spend on one request before the arbiter restarts it.
-WORKER_TIMEOUT = 60
+# Seconds a gunicorn worker may spend on one request before the arbiter restarts it. Not less:
+# the first speaker filter or person page of a worker builds the index's people (every stored
+# document read: 32 s at 100 copies of the corpus on quiet cores, 62 s on busy ones), and a
+# worker restarted for it would start again from nothing on the next such request, for ever.
+WORKER_TIMEOUT = 300
 # The longest request line (a search URL with many filters) and header we accept.
 MAX_REQUEST_LINE = 8190
 MAX_HEADER_FIELDS = 100
