@@ -27,7 +27,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tqdm import tqdm
-from index.reader import open_generation
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import FileIndex
 from whoosh.reading import IndexReader
@@ -39,6 +38,7 @@ from index.errors import PruneRefused, TranscriptParseError
 from index.models import Transcript
 from index.parallel import GuardedMpWriter
 from index.parse import ParsedFile, read_file, source_files
+from index.reader import open_generation
 from index.reading import guarded, read_blocks
 from index.schema import SCHEMA_VERSION, build_schema, utterance_document
 from index.stats import count_index, count_terms
@@ -385,7 +385,6 @@ def _publish(
             try:
                 if rebuild:
                     build.start()  # fork the workers before the progress bar starts its thread
-                if rebuild:
                     table = _predicted_people(plan.parse, sources, aliases, progress)
                 else:
                     table = {} if current is None else people.read_table(_generation_dir(root, current))

@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from index.reader import open_generation
 from whoosh.reading import IndexReader
 
 from index.dates import DAY, format_partial
 from index.generations import current_generation_dir
+from index.reader import open_generation
 from index.schema import DAY_FIELD, FACET_BY_NAME, META_FACET_PREFIX
 
 

@@ -113,7 +113,8 @@ def _postings_by_term(reader: IndexReader, field: str) -> list[tuple[str, np.nda
         for term in leaf.field_terms(field):
             text = term.decode("utf-8") if isinstance(term, bytes) else str(term)
             docs = np.fromiter(leaf.postings(field, term).all_ids(), dtype=np.int64)
-            parts.setdefault(text, []).append(docs + offset)  # a value whose documents are all deleted too, as before
+            # A value whose documents are all deleted is kept too, as the whole reader listed it.
+            parts.setdefault(text, []).append(docs + offset)
     return [(text, np.concatenate(parts[text])) for text in sorted(parts)]
 
 
@@ -166,22 +167,16 @@ def _leaf_numbers(leaf: IndexReader, field: str, count: int) -> np.ndarray:
     """One segment's numeric column: its bytes read at once when it is a plain integer column
     (a value per document was 1.7M Python calls at 100 copies of the corpus), else value by value."""
     raw = leaf.column_reader(field, translate=False)
-    typecode = getattr(raw, "_typecode", None)
     to_value = getattr(leaf.schema[field], "from_column_value", None)
-    shift = to_value(0) if to_value is not None else 0
-    plain = (
-        type(raw) is NumericColumn.Reader
-        and typecode in _NUMPY_TYPES
-        and isinstance(shift, int)
-        and to_value is not None
-        and to_value(1) == shift + 1  # Whoosh's translation of an int field is a shift (signed fields)
-    )
-    if not plain:
+    if type(raw) is not NumericColumn.Reader or raw._typecode not in _NUMPY_TYPES or to_value is None:
+        return np.fromiter(leaf.column_reader(field), dtype=np.int64, count=count)
+    shift = to_value(0)
+    if not isinstance(shift, int) or to_value(1) != shift + 1:  # an int field's translation is a shift (signed)
         return np.fromiter(leaf.column_reader(field), dtype=np.int64, count=count)
     stored = min(raw._count, count)
     data = raw._dbfile.get(raw._basepos, stored * raw._fixedlen)
     numbers = np.full(count, raw._default, dtype=np.int64)  # documents past the column's end: the default
-    numbers[:stored] = np.frombuffer(data, dtype=np.dtype(_NUMPY_TYPES[typecode])).astype(np.int64)
+    numbers[:stored] = np.frombuffer(data, dtype=np.dtype(_NUMPY_TYPES[raw._typecode])).astype(np.int64)
     return numbers + shift
 
 

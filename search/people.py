@@ -23,13 +23,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from index.reader import open_generation
-
 from index import labels as lb
 from index.analysis import STOP_WORDS
 from search.errors import BadQuery
 from index.models import SPEECH
 from index.people import fold, name_parts, read_table, same_person
+from index.reader import open_generation
 from index.schema import FACET_BY_NAME, MULTI_VALUE_SEPARATOR
 from search.types import SearchRequest
 
@@ -305,7 +304,7 @@ class People:
         """The person's latest turns, newest first (at most LATEST_KEPT)."""
         newest = sorted(person.latest, reverse=True)[:limit]
         with self._index.reader() as reader:
-            stored = [(-negated, reader.stored_fields(-negated)) for _, _, negated in newest]
+            stored = [reader.stored_fields(-negated) for _, _, negated in newest]
         return [
             Turn(
                 id=s["id"],
@@ -318,7 +317,7 @@ class People:
                 place=s.get(FACET_BY_NAME["place"].field) or "",
                 url=s.get("url") or None,
             )
-            for _, s in stored[:limit]
+            for s in stored
         ]
 
     def _counts(self, doc_numbers: Sequence[int]) -> tuple[Counter[str], int]:
